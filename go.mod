@@ -1,0 +1,3 @@
+module aspgate
+
+go 1.26
