@@ -279,13 +279,13 @@ func ParseApiDateTime(s string) (*ApiDateTime, error) {
 	local := unixEpochTicks + days*ticksPerDay + ((h*60+mi)*60+se)*ticksPerSecond + frac
 	var off time.Duration
 	if len(s) == 33 {
-		oh, ok1 := digits(29, 31)
-		om, ok2 := digits(32, 34-1)
-		if !ok1 || !ok2 || s[31] != ':' || (s[28] != '+' && s[28] != '-') || oh > 14 || om > 59 || oh == 0 && om == 0 {
+		oh, ok1 := digits(28, 30)
+		om, ok2 := digits(31, 33)
+		if !ok1 || !ok2 || s[30] != ':' || (s[27] != '+' && s[27] != '-') || oh > 14 || om > 59 || oh == 0 && om == 0 {
 			return nil, errApiDateTime
 		}
 		off = time.Duration(oh)*time.Hour + time.Duration(om)*time.Minute
-		if s[28] == '-' {
+		if s[27] == '-' {
 			off = -off
 		}
 	} else if s[27] != 'Z' {

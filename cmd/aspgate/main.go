@@ -1,0 +1,36 @@
+// Command aspgate is the account-recovery gateway that answers the legacy ASP.NET endpoints wire for wire,
+// and the contract tool that tells whether a server still speaks their contract.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage:
+  aspgate contract <types|sample|encode|decode> ...   the legacy wire contract (aspgate contract help)
+  aspgate serve                                       the gateway (not built yet: see the issues)`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "contract":
+		return runContract(args[1:], stdin, stdout, stderr)
+	case "serve":
+		fmt.Fprintln(stderr, "aspgate serve: the HTTP endpoints are not implemented yet; only the contract commands work in this build")
+		return 1
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n%s\n", args[0], usage)
+	return exitUsage
+}
