@@ -20,20 +20,20 @@ import (
 type Kind uint8
 
 const (
-	String         Kind = iota + 1 // string: Go *string, nil = null
-	Int32                          // int: Go int32
-	Int64                          // long: Go int64
-	NullableInt32                  // int?: Go *int32
-	NullableInt64                  // long?: Go *int64
-	Bool                           // bool: Go bool
-	GuidKind                       // System.Guid: Go Guid
-	EnumKind                       // an enum: a Go int32 type, named by Member.Enum
-	StringList                     // List<string>: Go []*string, nil = null
-	Object                         // a class: Go *T, named by Member.Elem
-	ObjectList                     // List<T>: Go []*T
-	ExceptionKind                  // System.Exception (ISerializable): Go *Exception
-	ApiDateTimeKind                // ASC.Specific.ApiDateTime: Go *ApiDateTime
-	DictKind                       // IDictionary (Exception.Data in ASC.Api's error wrapper): Go *Dict
+	String          Kind = iota + 1 // string: Go *string, nil = null
+	Int32                           // int: Go int32
+	Int64                           // long: Go int64
+	NullableInt32                   // int?: Go *int32
+	NullableInt64                   // long?: Go *int64
+	Bool                            // bool: Go bool
+	GuidKind                        // System.Guid: Go Guid
+	EnumKind                        // an enum: a Go int32 type, named by Member.Enum
+	StringList                      // List<string>: Go []*string, nil = null
+	Object                          // a class: Go *T, named by Member.Elem
+	ObjectList                      // List<T>: Go []*T
+	ExceptionKind                   // System.Exception (ISerializable): Go *Exception
+	ApiDateTimeKind                 // ASC.Specific.ApiDateTime: Go *ApiDateTime
+	DictKind                        // IDictionary (Exception.Data in ASC.Api's error wrapper): Go *Dict
 )
 
 // Direction tells whether a type is bound from a request body or written in a response.

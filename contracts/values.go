@@ -192,7 +192,7 @@ type DictEntry struct {
 	Value *string
 }
 
-func isUpper(r rune) bool  { return unicode.IsUpper(r) }
-func toLower(r rune) rune  { return unicode.ToLower(r) }
-func itoa(v int64) string  { return strconv.FormatInt(v, 10) }
+func isUpper(r rune) bool   { return unicode.IsUpper(r) }
+func toLower(r rune) rune   { return unicode.ToLower(r) }
+func itoa(v int64) string   { return strconv.FormatInt(v, 10) }
 func quote(s string) string { return strconv.Quote(s) }

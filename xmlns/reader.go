@@ -18,7 +18,9 @@ type SyntaxError struct {
 	Pos  int
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("%s Line %d, position %d.", e.Msg, e.Line, e.Pos) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%s Line %d, position %d.", e.Msg, e.Line, e.Pos)
+}
 
 // Node is an element of a parsed document.
 type Node struct {
@@ -97,7 +99,9 @@ func (p *parser) fail(format string, args ...any) error {
 	return &SyntaxError{Msg: fmt.Sprintf(format, args...), Line: p.line, Pos: p.pos - p.lineStart + 1}
 }
 
-func (p *parser) has(s string) bool { return strings.HasPrefix(string(p.data[p.pos:min(len(p.data), p.pos+len(s))]), s) }
+func (p *parser) has(s string) bool {
+	return strings.HasPrefix(string(p.data[p.pos:min(len(p.data), p.pos+len(s))]), s)
+}
 
 func (p *parser) document() (*Node, error) {
 	if p.has("<?xml") && len(p.data) > 5 && isXMLSpace(p.data[5]) {
