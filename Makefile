@@ -1,0 +1,38 @@
+# aspgate: the two commands of the README are `make run` and `make test`.
+GO ?= go
+ORACLE_SRC ?= ../shared/legacy-oracle
+ORACLE_DIR ?= $(CURDIR)/.oracle
+N ?= 500
+
+.PHONY: run test vet fmt-check build bench golden conformance oracle oracle-deps
+
+run:
+	$(GO) run ./cmd/aspgate serve
+
+test: fmt-check vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+build:
+	$(GO) build -o bin/aspgate ./cmd/aspgate
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./contracts/ ./xmlns/
+
+# The legacy oracle (Mono) is needed only to record goldens and for the live comparison; CI never runs it.
+oracle-deps:
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mono-complete libnewtonsoft-json-cil-dev python3
+
+oracle:
+	sh tools/oracle/build.sh "$(ORACLE_SRC)" "$(ORACLE_DIR)"
+
+golden: oracle
+	sh tools/oracle/record.sh "$(ORACLE_DIR)"
+
+conformance: oracle
+	$(GO) run ./tools/conformance -oracle "$(ORACLE_DIR)/bin/oracle.exe" -n $(N)
