@@ -166,7 +166,7 @@ func DecodeForm(c *Contract, text []byte) (any, error) {
 			case StringList, Object, ObjectList, ExceptionKind:
 				return nil, fmt.Errorf("form binding of %s is not supported", c.Name)
 			default:
-				errs = append(errs, FieldError{Path: m.Name, Err: errors.New("A value is required but was not present in the request.")})
+				errs = append(errs, FieldError{Path: m.Name, Err: &ModelError{Msg: "A value is required but was not present in the request."}})
 			}
 			continue
 		}
@@ -174,7 +174,7 @@ func DecodeForm(c *Contract, text []byte) (any, error) {
 			if errors.Is(err, errOverflow) {
 				errs = append(errs, FieldError{Path: m.Name, Err: err})
 			} else {
-				errs = append(errs, FieldError{Path: m.Name, Err: fmt.Errorf("The value '%s' is not valid for %s.", raw, m.Name)})
+				errs = append(errs, FieldError{Path: m.Name, Err: &ModelError{Msg: fmt.Sprintf("The value '%s' is not valid for %s.", raw, m.Name)}})
 			}
 		}
 	}

@@ -146,11 +146,7 @@ func (b *jsonBinder) object(c *Contract, rv reflect.Value) {
 	for b.read() {
 		switch b.r.Token {
 		case jsonnet.EndObject:
-			for i, m := range c.jsonOrder {
-				if m.Required && seen&(1<<i) == 0 {
-					b.errs = append(b.errs, FieldError{Path: b.parentPath(), Err: fmt.Errorf("Required property '%s' not found in JSON.", m.jsonName)})
-				}
-			}
+			b.checkRequired(c, seen)
 			return
 		case jsonnet.PropertyName:
 			m := b.findMember(c, b.r.Value)
@@ -164,15 +160,57 @@ func (b *jsonBinder) object(c *Contract, rv reflect.Value) {
 			if !b.read() {
 				return
 			}
-			if b.value(m, rv.Field(m.index)) {
+			ok, midNumber := b.value(m, rv.Field(m.index))
+			if ok {
 				for i, jm := range c.jsonOrder {
 					if jm == m {
 						seen |= 1 << i
 					}
 				}
 			}
+			if midNumber && b.recoverMidNumber(c, seen) {
+				return
+			}
 		}
 	}
+}
+
+// checkRequired reports the first [Required] member the object lacked: Json.NET throws for it, so the
+// rest are never checked.
+func (b *jsonBinder) checkRequired(c *Contract, seen uint64) {
+	if b.input {
+		return // the input form is read without Web API's resolver, which is what makes [Required] required
+	}
+	for i, m := range c.jsonOrder {
+		if m.Required && seen&(1<<i) == 0 {
+			b.errs = append(b.errs, FieldError{Path: b.parentPath(), Err: fmt.Errorf("Required property '%s' not found in JSON.", m.jsonName)})
+			return
+		}
+	}
+}
+
+// recoverMidNumber reproduces Json.NET's recovery after JsonTextReader failed inside a number (an Int32
+// out of range, or not integral): the reader still stands on the property name, so the error handler's
+// Skip reads one token too far. When that token is the object's end, the loop then reads past it
+// ("Unexpected end", keyed at the object; true is returned); when it is the next property name, that
+// property's value arrives where a name is expected ("Unexpected token", keyed at that property) and is lost.
+func (b *jsonBinder) recoverMidNumber(c *Contract, seen uint64) bool {
+	if !b.read() {
+		return true
+	}
+	switch b.r.Token {
+	case jsonnet.EndObject:
+		b.errs = append(b.errs, FieldError{Path: b.parentPath(), Err: errors.New("Unexpected end when deserializing object.")})
+		b.checkRequired(c, seen)
+		return true
+	case jsonnet.PropertyName:
+		if !b.read() {
+			return true
+		}
+		b.errs = append(b.errs, FieldError{Path: b.r.Path(), Err: fmt.Errorf("Unexpected token when deserializing object: %s.", b.r.Token)})
+		b.skip()
+	}
+	return false
 }
 
 // parentPath is the path of the object whose end was just read.
@@ -186,15 +224,24 @@ func (b *jsonBinder) parentPath() string {
 
 // value converts the current token into f; false (with the error logged and the value skipped) when it
 // does not convert.
-func (b *jsonBinder) value(m *Member, f reflect.Value) bool {
+// value converts the current token into f. On failure the error is logged and the value skipped;
+// midNumber tells that the failure was inside JsonTextReader's number parsing.
+func (b *jsonBinder) value(m *Member, f reflect.Value) (ok, midNumber bool) {
 	err := b.convert(m, f)
 	if err == nil {
-		return true
+		return true, false
 	}
+	var mid *midNumberError
+	midNumber = errors.As(err, &mid)
 	b.fail(err)
 	b.skip()
-	return false
+	return false, midNumber
 }
+
+// midNumberError is an error JsonTextReader.ReadAsInt32 throws while parsing a number token.
+type midNumberError struct{ msg string }
+
+func (e *midNumberError) Error() string { return e.msg }
 
 var errNull = errors.New("null")
 
@@ -443,10 +490,17 @@ func (b *jsonBinder) integer(m *Member) (int64, error) {
 	case jsonnet.Integer:
 		v, err := strconv.ParseInt(r.Value, 10, 64)
 		if err != nil || v < lo || v > hi {
-			return 0, fmt.Errorf("JSON integer %s is too large or small for %s.", r.Value, target)
+			if !is64 && m.Kind != EnumKind {
+				return 0, &midNumberError{fmt.Sprintf("JSON integer %s is too large or small for an Int32.", r.Value)}
+			}
+			return 0, fmt.Errorf("Error converting value %s to type '%s'.", r.Value, target)
 		}
 		return v, nil
 	case jsonnet.Float:
+		if !is64 && m.Kind != EnumKind {
+			// ReadAsInt32 parses the number text as an integer: 2.5 and 3.0 alike fail.
+			return 0, &midNumberError{fmt.Sprintf("Input string '%s' is not a valid integer.", r.Value)}
+		}
 		if m.Kind == EnumKind {
 			return 0, fmt.Errorf("Error converting value %s to type '%s'.", r.Value, target)
 		}

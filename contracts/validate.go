@@ -28,7 +28,7 @@ func Validate(c *Contract, v any) []FieldError {
 		}
 		f := rv.Field(m.index)
 		if f.IsNil() || strings.TrimFunc(f.Elem().String(), unicode.IsSpace) == "" {
-			errs = append(errs, FieldError{Path: m.Name, Err: fmt.Errorf("The %s field is required.", m.Name)})
+			errs = append(errs, FieldError{Path: m.Name, Err: &ModelError{Msg: fmt.Sprintf("The %s field is required.", m.Name)}})
 		}
 	}
 	return errs
