@@ -49,42 +49,42 @@ func stubEndpoints() []handlers.Endpoint {
 	uid, _ := contracts.ParseGuid("db299a41-edb1-47b7-a716-64633a0d068c")
 	return []handlers.Endpoint{
 		{App: contracts.LCManager, Path: "api/user/RememberMessage", Param: "request", Request: lcReq, Response: lcResp,
-			Action: func(call *handlers.Call) (any, error) {
+			Action: func(call *handlers.Call) (handlers.Reply, error) {
 				d := dump(lcReq, call.Model)
 				if throws(d) {
-					return nil, errThrow{}
+					return handlers.Reply{}, errThrow{}
 				}
-				return &contracts.RememberMessageResponse{SessionId: d}, nil
+				return handlers.Reply{Value: &contracts.RememberMessageResponse{SessionId: d}}, nil
 			}},
 		{App: contracts.Customer, Path: "api/Customer/PasswordChange", Param: "request", Request: cuReq, Response: cuResp,
-			Action: func(call *handlers.Call) (any, error) {
+			Action: func(call *handlers.Call) (handlers.Reply, error) {
 				d := dump(cuReq, call.Model)
 				if throws(d) {
-					return nil, errThrow{}
+					return handlers.Reply{}, errThrow{}
 				}
 				r := &contracts.PasswordChangeResponse{Email: d, UserId: uid, Code: contracts.PasswordChanged,
 					ExceptionMessageList: []*string{}, IsValid: true, Success: true}
 				if m, ok := call.Model.(*contracts.PasswordChangeRequest); ok && m != nil {
 					r.WarningMessageList = []*string{m.UserAgent, m.IPAddress}
 				}
-				return r, nil
+				return handlers.Reply{Value: r}, nil
 			}},
 		{App: contracts.EReader, Path: "api/Account/ResetPassword", Param: "model", Request: erReq, Response: erResp,
-			Action: func(call *handlers.Call) (any, error) {
+			Action: func(call *handlers.Call) (handlers.Reply, error) {
 				d := dump(erReq, call.Model)
 				if throws(d) {
-					return nil, errThrow{}
+					return handlers.Reply{}, errThrow{}
 				}
-				return &contracts.ApiResultOfstring{Result: d, StatusCode: contracts.StatusOK}, nil
+				return handlers.Reply{Value: &contracts.ApiResultOfstring{Result: d, StatusCode: contracts.StatusOK}}, nil
 			}},
 		{App: contracts.Aries, Path: "API/Account/ForgotPassword", Param: "model", Request: arReq, Response: arResp,
-			Action: func(call *handlers.Call) (any, error) {
+			Action: func(call *handlers.Call) (handlers.Reply, error) {
 				d := dump(arReq, call.Model)
 				if throws(d) {
-					return nil, errThrow{}
+					return handlers.Reply{}, errThrow{}
 				}
-				return &contracts.ForgotPasswordResponseViewModel{Status: contracts.ForgotSuccess, BaseStatus: contracts.ResponseSuccess,
-					Errors: []*contracts.ServiceErrorViewModel{{Level: contracts.LevelInformation, ErrorDescription: d, Error: contracts.NewException("echo")}}}, nil
+				return handlers.Reply{Value: &contracts.ForgotPasswordResponseViewModel{Status: contracts.ForgotSuccess, BaseStatus: contracts.ResponseSuccess,
+					Errors: []*contracts.ServiceErrorViewModel{{Level: contracts.LevelInformation, ErrorDescription: d, Error: contracts.NewException("echo")}}}}, nil
 			}},
 	}
 }

@@ -28,10 +28,16 @@ type Call struct {
 	RemoteIP string
 }
 
-// Action runs an endpoint's use case and returns the response value (a pointer to the endpoint's
-// response type). Any error becomes Web API's 500 "An error has occurred.": actions map their own domain
-// outcomes into the response value, as the legacy controllers did.
-type Action func(call *Call) (any, error)
+// Reply is an action's answer: a pointer to the endpoint's response type and the HTTP status (0 is 200).
+type Reply struct {
+	Value  any
+	Status int
+}
+
+// Action runs an endpoint's use case. Actions map their domain outcomes into the reply, as the legacy
+// controllers did; an error is what the legacy action would have thrown: Web API's 500
+// "An error has occurred.".
+type Action func(call *Call) (Reply, error)
 
 // Endpoint is one legacy Web API action.
 type Endpoint struct {
@@ -137,11 +143,16 @@ func (w *WebAPI) serve(c echo.Context) error {
 			return writeError(c, ep.App, http.StatusBadRequest, he)
 		}
 	}
-	resp, err := ep.Action(&Call{Context: r.Context(), Model: model, Request: r, RemoteIP: peerIP(r)})
+	reply, err := ep.Action(&Call{Context: r.Context(), Model: model, Request: r, RemoteIP: peerIP(r)})
 	if err != nil {
+		c.Logger().Error(err)
 		return writeError(c, ep.App, http.StatusInternalServerError, &contracts.HttpError{Message: contracts.HiddenErrorMessage})
 	}
-	return writeValue(c, ep, http.StatusOK, resp)
+	status := reply.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return writeValue(c, ep, status, reply.Value)
 }
 
 // peerIP is the address of the connection's peer. Forwarding headers are not trusted here: a client could

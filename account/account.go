@@ -1,0 +1,106 @@
+// Package account is the account-recovery domain behind the legacy faces: users, reset codes, change
+// requests, API keys, password policy and history, rate limits. It knows nothing of HTTP or of the wire;
+// handlers translate the legacy DTOs into the calls here and the outcomes back. Storage is reached
+// through the Store interface declared in store.go.
+package account
+
+import (
+	"errors"
+	"time"
+)
+
+// User is an account.
+type User struct {
+	ID                   int64 // the legacy integer UserId (ereader)
+	UID                  [16]byte
+	UserName             string
+	Email                string
+	Phone                string // digits only
+	OperatorID           *int64
+	FirstName            *string
+	LastName             *string
+	Title                *string
+	Gender               *int32
+	UserType             *int32
+	IsLazy               bool
+	SharedDataPermission bool
+	PasswordHash         string
+}
+
+// Channel is how a message reaches a person.
+type Channel string
+
+// The delivery channels.
+const (
+	SMS   Channel = "sms"
+	Email Channel = "email"
+)
+
+// Message is an outbox entry: written in the same transaction as the code or request it carries, delivered
+// later. Secret is the code or ChangeRequestId itself, kept until delivery.
+type Message struct {
+	App     string
+	Channel Channel
+	To      string
+	Subject string
+	Body    string
+	Secret  string
+}
+
+// Errors of the flows. Handlers map each to its face's legacy answer in one table.
+var (
+	// ErrNotFound is a store lookup that found nothing.
+	ErrNotFound = errors.New("account: not found")
+	// ErrRateLimited refuses a send: too many for this recipient or this client.
+	ErrRateLimited = errors.New("account: too many requests")
+	// ErrInvalidAPIKey is an unknown or revoked client application key.
+	ErrInvalidAPIKey = errors.New("account: invalid api key")
+	// ErrNoRecipient is a code request that names neither a phone nor an e-mail.
+	ErrNoRecipient = errors.New("account: no phone or e-mail given")
+	// ErrCodeRejected covers every reason a code does not work: unknown user, wrong, expired, used,
+	// superseded or locked after too many attempts. The caller cannot tell them apart, by design.
+	ErrCodeRejected = errors.New("account: code rejected")
+	// ErrChangeRequestNotFound is an unknown or already used ChangeRequestId.
+	ErrChangeRequestNotFound = errors.New("account: change request not found")
+	// ErrChangeRequestExpired is a ChangeRequestId past its lifetime.
+	ErrChangeRequestExpired = errors.New("account: change request expired")
+	// ErrPasswordUsedBefore is a new password equal to the current one or one of the recent ones.
+	ErrPasswordUsedBefore = errors.New("account: password used before")
+	// ErrBusy is returned when the hashing capacity is exhausted; the request may be retried.
+	ErrBusy = errors.New("account: too many password operations in progress")
+)
+
+// PolicyError is a new password the policy refuses; Reason says why in plain words.
+type PolicyError struct{ Reason string }
+
+func (e *PolicyError) Error() string { return "account: password policy: " + e.Reason }
+
+// Limits are the send limits. The same limits apply to unknown recipients, so hitting one reveals nothing.
+type Limits struct {
+	PerRecipientMinute int
+	PerRecipientHour   int
+	PerClientHour      int
+}
+
+// Config holds the flows' settings.
+type Config struct {
+	CodeTTL      time.Duration // lifetime of a 6-digit code
+	ChangeTTL    time.Duration // lifetime of a ChangeRequestId
+	MaxAttempts  int           // wrong attempts that kill a code
+	HistoryDepth int           // earlier passwords that may not be reused, besides the current one
+	Limits       Limits
+	// LinkBaseURL is where the password-change page lives; the ChangeRequestId is appended as ?id=.
+	LinkBaseURL string
+}
+
+// DefaultConfig is the configuration the issues specify.
+func DefaultConfig() Config {
+	return Config{
+		CodeTTL:      10 * time.Minute,
+		ChangeTTL:    time.Hour,
+		MaxAttempts:  5,
+		HistoryDepth: 5,
+		Limits:       Limits{PerRecipientMinute: 1, PerRecipientHour: 5, PerClientHour: 60},
+		LinkBaseURL:  "http://localhost:8080/password/change",
+	}
+}
