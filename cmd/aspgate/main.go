@@ -10,7 +10,9 @@ import (
 
 const usage = `usage:
   aspgate contract <types|sample|encode|decode> ...   the legacy wire contract (aspgate contract help)
-  aspgate serve                                       the gateway (not built yet: see the issues)`
+  aspgate serve                                       the gateway (not built yet: see the issues)
+  aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
+  aspgate operator add | user add | apikey add|revoke | outbox list   admin commands (aspgate user -h)`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -27,6 +29,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve":
 		fmt.Fprintln(stderr, "aspgate serve: the HTTP endpoints are not implemented yet; only the contract commands work in this build")
 		return 1
+	case "migrate", "operator", "user", "apikey", "outbox":
+		return runAdmin(args, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK

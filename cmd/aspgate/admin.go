@@ -1,0 +1,456 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"aspgate/account"
+	"aspgate/contracts"
+	"aspgate/store"
+)
+
+// exitFailed is an admin command that could not do its work: a refused value, a duplicate, a database error.
+const exitFailed = 1
+
+const adminUsage = `usage (every command also takes --db FILE and --hmac-key-file FILE):
+  aspgate migrate
+  aspgate operator add --id N --name NAME
+  aspgate user add --email E --phone DIGITS --username U --password P|- [--operator N] [--first-name S]
+                   [--last-name S] [--title S] [--gender N] [--user-type N] [--is-lazy]
+                   [--shared-data-permission] [--id N]
+  aspgate apikey add --app aries --name NAME
+  aspgate apikey revoke --app aries --name NAME
+  aspgate outbox list [--json]`
+
+// adminCommand is one admin command: its flags and what it does once they are parsed.
+type adminCommand struct {
+	name string // "user add"
+	fs   *flag.FlagSet
+	st   storageFlags
+	run  func(ctx context.Context) error
+}
+
+// runAdmin runs the admin commands: migrate, operator add, user add, apikey add|revoke, outbox list.
+func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd, rest, err := adminParse(args, stdin, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, adminUsage)
+		if cmd != nil {
+			fmt.Fprintf(stdout, "\naspgate %s flags:\n", cmd.name)
+			cmd.fs.SetOutput(stdout)
+			cmd.fs.PrintDefaults()
+		}
+		return exitOK
+	}
+	if err == nil && len(rest) > 0 {
+		err = usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %s\n%s\n", oneLine(err.Error()), adminUsage)
+		return exitUsage
+	}
+	if err := cmd.run(context.Background()); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "error: %s\n%s\n", oneLine(ue.msg), adminUsage)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "error: aspgate %s: %s\n", cmd.name, oneLine(err.Error()))
+		return exitFailed
+	}
+	return exitOK
+}
+
+// adminParse picks the command named by args and parses its flags.
+func adminParse(args []string, stdin io.Reader, stdout io.Writer) (*adminCommand, []string, error) {
+	name := args[0]
+	verbs := map[string][]string{"operator": {"add"}, "user": {"add"}, "apikey": {"add", "revoke"}, "outbox": {"list"}}
+	if name != "migrate" {
+		if len(args) >= 2 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help" || args[1] == "help") {
+			return nil, nil, flag.ErrHelp
+		}
+		if len(args) < 2 || strings.HasPrefix(args[1], "-") {
+			return nil, nil, usageError{name + " needs one of: " + strings.Join(verbs[name], ", ")}
+		}
+		name += " " + args[1]
+		args = args[1:]
+	}
+	c := &adminCommand{name: name, fs: flag.NewFlagSet("aspgate "+name, flag.ContinueOnError)}
+	c.fs.SetOutput(io.Discard)
+	c.st.register(c.fs)
+	switch name {
+	case "migrate":
+		c.run = func(ctx context.Context) error { return c.migrate(ctx, stdout) }
+	case "operator add":
+		c.operatorAdd(stdout)
+	case "user add":
+		c.userAdd(stdin, stdout)
+	case "apikey add":
+		c.apikeyAdd(stdout)
+	case "apikey revoke":
+		c.apikeyRevoke(stdout)
+	case "outbox list":
+		c.outboxList(stdout)
+	default:
+		verb := name[strings.IndexByte(name, ' ')+1:]
+		base := name[:strings.IndexByte(name, ' ')]
+		return nil, nil, usageError{fmt.Sprintf("unknown %s command %q (want %s)", base, verb, strings.Join(verbs[base], ", "))}
+	}
+	if err := c.fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, err
+		}
+		return nil, nil, usageError{err.Error()}
+	}
+	return c, c.fs.Args(), nil
+}
+
+// withStore opens the database for one command and closes it afterwards.
+func (c *adminCommand) withStore(ctx context.Context, fn func(db *store.DB) error) error {
+	db, err := openStore(ctx, c.st.db)
+	if err != nil {
+		return err
+	}
+	err = fn(db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (c *adminCommand) migrate(ctx context.Context, stdout io.Writer) error {
+	if _, err := loadOrCreateKey(c.st.keyPath()); err != nil {
+		return err
+	}
+	return c.withStore(ctx, func(db *store.DB) error {
+		ms, err := db.Migrations(ctx)
+		if err != nil {
+			return err
+		}
+		version := 0
+		if len(ms) > 0 {
+			version = ms[len(ms)-1].Version
+		}
+		fmt.Fprintf(stdout, "%s: schema version %d\n", c.st.db, version)
+		return nil
+	})
+}
+
+func (c *adminCommand) operatorAdd(stdout io.Writer) {
+	id := c.fs.Int64("id", 0, "operator `id` (the legacy Operator value, required)")
+	name := c.fs.String("name", "", "operator `name` (required)")
+	c.run = func(ctx context.Context) error {
+		if !flagSet(c.fs, "id") || *name == "" {
+			return usageError{"operator add needs --id and --name"}
+		}
+		if err := checkText("name", *name, 200); err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(db *store.DB) error {
+			if err := db.AddOperator(ctx, *id, *name); err != nil {
+				return friendlyConflict(err)
+			}
+			return writeJSONLine(stdout, struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+			}{*id, *name})
+		})
+	}
+}
+
+func (c *adminCommand) userAdd(stdin io.Reader, stdout io.Writer) {
+	var u store.NewUser
+	var password string
+	fs := c.fs
+	fs.StringVar(&u.Email, "email", "", "e-mail `address` (required, unique ignoring case)")
+	fs.StringVar(&u.Phone, "phone", "", "phone number, `digits` only (unique)")
+	fs.StringVar(&u.UserName, "username", "", "user `name` (required, unique ignoring case)")
+	fs.StringVar(&password, "password", "", "the initial `password` (required; - reads one line from stdin)")
+	fs.Int64Var(&u.ID, "id", 0, "the legacy integer UserId (`N`; default: the next free one)")
+	fs.Func("operator", "operator `id` (see operator add)", int64Flag(&u.OperatorID))
+	fs.Func("first-name", "first `name`", stringFlag(&u.FirstName))
+	fs.Func("last-name", "last `name`", stringFlag(&u.LastName))
+	fs.Func("title", "`title`", stringFlag(&u.Title))
+	fs.Func("gender", "gender (`N`, the legacy enum value)", int32Flag(&u.Gender))
+	fs.Func("user-type", "user type (`N`, the legacy enum value)", int32Flag(&u.UserType))
+	fs.BoolVar(&u.IsLazy, "is-lazy", false, "IsLazy of the profile")
+	fs.BoolVar(&u.SharedDataPermission, "shared-data-permission", false, "SharedDataPermission of the profile")
+	c.run = func(ctx context.Context) error {
+		if u.Email == "" || u.UserName == "" || password == "" {
+			return usageError{"user add needs --email, --username and --password"}
+		}
+		if password == "-" {
+			line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("reading the password from stdin: %w", err)
+			}
+			password = strings.TrimRight(line, "\r\n")
+		}
+		if err := validateUser(&u, password); err != nil {
+			return err
+		}
+		hash, err := account.NewHasher(account.DefaultArgon2, 1).Hash(ctx, password)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = hash
+		return c.withStore(ctx, func(db *store.DB) error {
+			id, uid, err := db.AddUser(ctx, u)
+			if errors.Is(err, account.ErrNotFound) && u.OperatorID != nil {
+				return fmt.Errorf("operator %d does not exist (add it with aspgate operator add)", *u.OperatorID)
+			}
+			if err != nil {
+				return friendlyConflict(err)
+			}
+			return writeJSONLine(stdout, addedUser{ID: id, UID: uid, UserName: u.UserName, Email: u.Email, Phone: u.Phone})
+		})
+	}
+}
+
+// addedUser is what user add prints.
+type addedUser struct {
+	ID       int64  `json:"id"`
+	UID      string `json:"uid"`
+	UserName string `json:"username"`
+	Email    string `json:"email"`
+	Phone    string `json:"phone"`
+}
+
+// validateUser refuses values the legacy services could never have held.
+func validateUser(u *store.NewUser, password string) error {
+	if err := checkText("username", u.UserName, 256); err != nil {
+		return err
+	}
+	if strings.TrimSpace(u.UserName) != u.UserName {
+		return errors.New("--username must not start or end with a space")
+	}
+	if err := checkText("email", u.Email, 254); err != nil {
+		return err
+	}
+	at := strings.LastIndexByte(u.Email, '@')
+	if at <= 0 || at == len(u.Email)-1 || strings.ContainsFunc(u.Email, unicode.IsSpace) {
+		return errors.New("--email must be an e-mail address (name@domain, no spaces)")
+	}
+	if u.Phone != "" {
+		if len(u.Phone) > 20 || strings.ContainsFunc(u.Phone, func(r rune) bool { return r < '0' || r > '9' }) {
+			return errors.New("--phone must be 1 to 20 digits, without +, spaces or dashes")
+		}
+	}
+	if u.ID < 0 {
+		return errors.New("--id must be positive")
+	}
+	for name, p := range map[string]*string{"first-name": u.FirstName, "last-name": u.LastName, "title": u.Title} {
+		if p != nil {
+			if err := checkText(name, *p, 256); err != nil {
+				return err
+			}
+		}
+	}
+	if len(password) > 4096 {
+		return errors.New("--password is too long")
+	}
+	return nil
+}
+
+// checkText refuses empty, overlong, invalid UTF-8 and control characters in an admin-supplied value.
+func checkText(name, s string, maxLen int) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("--%s must not be empty", name)
+	case len(s) > maxLen:
+		return fmt.Errorf("--%s is longer than %d bytes", name, maxLen)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("--%s is not valid UTF-8", name)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return fmt.Errorf("--%s contains a control character", name)
+	}
+	return nil
+}
+
+func (c *adminCommand) apikeyAdd(stdout io.Writer) {
+	app := c.fs.String("app", "", "client `app` the key is for (aries)")
+	name := c.fs.String("name", "", "a `name` for the key, unique among the app's active keys")
+	c.run = func(ctx context.Context) error {
+		appID, err := apikeyFlags(*app, *name)
+		if err != nil {
+			return err
+		}
+		key, err := loadOrCreateKey(c.st.keyPath())
+		if err != nil {
+			return err
+		}
+		apiKey := account.NewToken(32)
+		return c.withStore(ctx, func(db *store.DB) error {
+			if err := db.AddAPIKey(ctx, appID, *name, account.NewKeyring(key).MAC("apikey", apiKey)); err != nil {
+				return friendlyConflict(err)
+			}
+			// The only time the key is shown: the database keeps its MAC alone.
+			_, err := fmt.Fprintln(stdout, apiKey)
+			return err
+		})
+	}
+}
+
+func (c *adminCommand) apikeyRevoke(stdout io.Writer) {
+	app := c.fs.String("app", "", "client `app` of the key (aries)")
+	name := c.fs.String("name", "", "`name` of the key")
+	c.run = func(ctx context.Context) error {
+		appID, err := apikeyFlags(*app, *name)
+		if err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(db *store.DB) error {
+			err := db.RevokeAPIKey(ctx, appID, *name)
+			if errors.Is(err, account.ErrNotFound) {
+				return fmt.Errorf("no active api key named %q for %s", *name, appID)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(stdout, "revoked api key %q of %s\n", *name, appID)
+			return err
+		})
+	}
+}
+
+// apikeyFlags checks --app (one of the legacy apps, by id or seed number) and --name.
+func apikeyFlags(app, name string) (string, error) {
+	if app == "" || name == "" {
+		return "", usageError{"apikey needs --app and --name"}
+	}
+	a, ok := contracts.LookupApp(strings.ToLower(app))
+	if !ok {
+		var ids []string
+		for _, a := range contracts.Apps() {
+			ids = append(ids, a.ID)
+		}
+		return "", fmt.Errorf("unknown app %q (want one of %s)", app, strings.Join(ids, ", "))
+	}
+	if err := checkText("name", name, 200); err != nil {
+		return "", err
+	}
+	return a.ID, nil
+}
+
+// outboxMessage is one line of outbox list --json.
+type outboxMessage struct {
+	ID       int64  `json:"id"`
+	App      string `json:"app"`
+	Channel  string `json:"channel"`
+	To       string `json:"to"`
+	Subject  string `json:"subject"`
+	Body     string `json:"body"`
+	Secret   string `json:"secret"`
+	Status   string `json:"status"`
+	Created  string `json:"created"`
+	Attempts int    `json:"attempts"`
+}
+
+func (c *adminCommand) outboxList(stdout io.Writer) {
+	asJSON := c.fs.Bool("json", false, "one JSON object per line")
+	c.run = func(ctx context.Context) error {
+		return c.withStore(ctx, func(db *store.DB) error {
+			rows, err := db.PendingOutbox(ctx)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				for _, r := range rows {
+					if err := writeJSONLine(stdout, outboxMessage{ID: r.ID, App: r.App, Channel: string(r.Channel),
+						To: r.To, Subject: r.Subject, Body: r.Body, Secret: r.Secret, Status: r.Status,
+						Created: r.CreatedAt.UTC().Format(time.RFC3339), Attempts: r.Attempts}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tAPP\tCHANNEL\tTO\tSECRET\tSTATUS\tCREATED\tSUBJECT")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, oneLine(r.App), r.Channel, oneLine(r.To),
+					oneLine(r.Secret), r.Status, r.CreatedAt.UTC().Format(time.RFC3339), oneLine(r.Subject))
+			}
+			return tw.Flush()
+		})
+	}
+}
+
+// friendlyConflict words a uniqueness violation for the operator; other errors pass through.
+func friendlyConflict(err error) error {
+	var ce *store.ConflictError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch ce.Table {
+	case "api_keys":
+		if slices.Contains(ce.Columns, "mac") {
+			return errors.New("this api key is already registered")
+		}
+		return errors.New("the app already has an active api key with this name (revoke it first or pick another name)")
+	case "operators":
+		return errors.New("an operator with this id already exists")
+	case "users":
+		names := map[string]string{"id": "id", "username": "user name", "email": "e-mail", "phone": "phone", "uid": "GUID"}
+		var cols []string
+		for _, c := range ce.Columns {
+			cols = append(cols, cmp.Or(names[c], c))
+		}
+		return fmt.Errorf("a user with this %s already exists", strings.Join(cols, " and "))
+	}
+	return err
+}
+
+// writeJSONLine writes v as one line of JSON, without HTML escaping.
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+// stringFlag, int64Flag and int32Flag fill an optional value: nil unless the flag is given.
+func stringFlag(p **string) func(string) error {
+	return func(s string) error { *p = &s; return nil }
+}
+
+func int64Flag(p **int64) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		*p = &n
+		return nil
+	}
+}
+
+func int32Flag(p **int32) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return errors.New("not a 32-bit integer")
+		}
+		v := int32(n)
+		*p = &v
+		return nil
+	}
+}

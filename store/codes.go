@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"aspgate/account"
+)
+
+// IssueCode stores a new code, marks the user's earlier live codes of the same purpose superseded and
+// queues the message, in one transaction.
+func (db *DB) IssueCode(ctx context.Context, c account.NewCode, msg account.Message) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		at := ms(c.CreatedAt)
+		if _, err := tx.ExecContext(ctx, `UPDATE codes SET superseded_at = ?
+			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL`,
+			at, c.UserID, c.Purpose); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO codes (user_id, purpose, mac, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`, c.UserID, c.Purpose, c.MAC, at, ms(c.ExpiresAt)); err != nil {
+			return err
+		}
+		return insertMessage(ctx, tx, msg, at)
+	})
+	if err != nil {
+		return fmt.Errorf("store: issue code: %w", err)
+	}
+	return nil
+}
+
+// LiveCode returns the user's newest code of a purpose that is neither used nor superseded; expiry and
+// attempts are the caller's to judge. ErrNotFound when there is none.
+func (db *DB) LiveCode(ctx context.Context, userID int64, purpose string) (*account.Code, error) {
+	var c account.Code
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		var exp int64
+		err := tx.QueryRowContext(ctx, `SELECT id, user_id, mac, expires_at, attempts FROM codes
+			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL
+			ORDER BY id DESC LIMIT 1`, userID, purpose).Scan(&c.ID, &c.UserID, &c.MAC, &exp, &c.Attempts)
+		c.ExpiresAt = fromMS(exp)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, account.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: live code: %w", err)
+	}
+	return &c, nil
+}
+
+// CountAttempt adds one attempt to a code before it is checked and returns the new count; ErrNotFound
+// for an unknown code.
+func (db *DB) CountAttempt(ctx context.Context, codeID int64) (int, error) {
+	var n int
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE codes SET attempts = attempts + 1 WHERE id = ? RETURNING attempts`,
+			codeID).Scan(&n)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, account.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: count attempt: %w", err)
+	}
+	return n, nil
+}
+
+// ResetPassword consumes the code and sets the user's password, keeping the old hash in the history, in
+// one transaction. The consuming UPDATE decides who wins a race: a code that is used, superseded, expired
+// at now or not the user's affects no row and gives account.ErrCodeRejected, with nothing changed.
+func (db *DB) ResetPassword(ctx context.Context, codeID, userID int64, newHash string, now time.Time) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		at := ms(now)
+		res, err := tx.ExecContext(ctx, `UPDATE codes SET used_at = ?
+			WHERE id = ? AND user_id = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?`,
+			at, codeID, userID, at)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return account.ErrCodeRejected
+		}
+		return setPassword(ctx, tx, userID, newHash, at)
+	})
+	if errors.Is(err, account.ErrCodeRejected) || errors.Is(err, account.ErrNotFound) {
+		return account.ErrCodeRejected
+	}
+	if err != nil {
+		return fmt.Errorf("store: reset password: %w", err)
+	}
+	return nil
+}
+
+// IssueChangeRequest stores a new change request, marks the user's earlier live ones superseded and
+// queues the message, in one transaction.
+func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		at := ms(r.CreatedAt)
+		if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET superseded_at = ?
+			WHERE user_id = ? AND used_at IS NULL AND superseded_at IS NULL`, at, r.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO change_requests (user_id, mac, created_at, expires_at)
+			VALUES (?, ?, ?, ?)`, r.UserID, r.MAC, at, ms(r.ExpiresAt)); err != nil {
+			return err
+		}
+		return insertMessage(ctx, tx, msg, at)
+	})
+	if err != nil {
+		return fmt.Errorf("store: issue change request: %w", conflict(err))
+	}
+	return nil
+}
+
+// ChangeRequestByMAC finds a change request by the MAC of its id; ErrNotFound when unknown. Used is true
+// when it was consumed or superseded by a newer one: either way it no longer works.
+func (db *DB) ChangeRequestByMAC(ctx context.Context, mac []byte) (*account.ChangeRequest, error) {
+	var r account.ChangeRequest
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		var exp int64
+		err := tx.QueryRowContext(ctx, `SELECT id, user_id, expires_at,
+			used_at IS NOT NULL OR superseded_at IS NOT NULL
+			FROM change_requests WHERE mac = ?`, mac).Scan(&r.ID, &r.UserID, &exp, &r.Used)
+		r.ExpiresAt = fromMS(exp)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, account.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: change request: %w", err)
+	}
+	return &r, nil
+}
+
+// ChangePassword consumes the change request, sets the password, keeps the old hash in the history and
+// writes the audit record, in one transaction. A request used or superseded meanwhile (or not the user's)
+// gives account.ErrChangeRequestNotFound, one that expired at now account.ErrChangeRequestExpired; either
+// way nothing changes.
+func (db *DB) ChangePassword(ctx context.Context, requestID, userID int64, newHash string, now time.Time, audit account.Audit) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		at := ms(now)
+		res, err := tx.ExecContext(ctx, `UPDATE change_requests SET used_at = ?
+			WHERE id = ? AND user_id = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?`,
+			at, requestID, userID, at)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			var expired bool
+			err := tx.QueryRowContext(ctx, `SELECT expires_at <= ? FROM change_requests
+				WHERE id = ? AND user_id = ? AND used_at IS NULL AND superseded_at IS NULL`,
+				at, requestID, userID).Scan(&expired)
+			if err == nil && expired {
+				return account.ErrChangeRequestExpired
+			}
+			return account.ErrChangeRequestNotFound
+		}
+		if err := setPassword(ctx, tx, userID, newHash, at); err != nil {
+			return err
+		}
+		event := audit.Event
+		if event == "" {
+			event = "password_changed"
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit (at, event, user_id, ip_address, user_agent, permanent_session_id)
+			VALUES (?, ?, ?, ?, ?, ?)`, at, event, userID, nullString(audit.IPAddress), nullString(audit.UserAgent),
+			nullString(audit.PermanentSessionID))
+		return err
+	})
+	switch {
+	case errors.Is(err, account.ErrChangeRequestNotFound), errors.Is(err, account.ErrChangeRequestExpired):
+		return err
+	case errors.Is(err, account.ErrNotFound):
+		return account.ErrChangeRequestNotFound
+	case err != nil:
+		return fmt.Errorf("store: change password: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"aspgate/account"
+	"aspgate/store"
+)
+
+func TestAPIKeys(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustTempDB(t)
+	kr := account.NewKeyring(bytes.Repeat([]byte{7}, 32))
+	key := account.NewToken(32)
+	mac := kr.MAC("apikey", key)
+	if ok, err := db.APIKeyActive(ctx, "aries", mac); err != nil || ok {
+		t.Fatalf("APIKeyActive before adding = %v, %v", ok, err)
+	}
+	if err := db.AddAPIKey(ctx, "aries", "portal", mac); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.APIKeyActive(ctx, "aries", mac); err != nil || !ok {
+		t.Fatalf("APIKeyActive = %v, %v", ok, err)
+	}
+	for name, tc := range map[string]struct {
+		app string
+		mac []byte
+	}{
+		"other app":     {"customer", mac},
+		"other key":     {"aries", kr.MAC("apikey", account.NewToken(32))},
+		"other purpose": {"aries", kr.MAC("code", key)},
+		"empty":         {"aries", nil},
+	} {
+		if ok, err := db.APIKeyActive(ctx, tc.app, tc.mac); err != nil || ok {
+			t.Errorf("%s: APIKeyActive = %v, %v", name, ok, err)
+		}
+	}
+	if err := db.AddAPIKey(ctx, "aries", "portal", kr.MAC("apikey", "another")); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("a second active key named portal: %v", err)
+	}
+	if err := db.AddAPIKey(ctx, "aries", "mobile", mac); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("the same key twice: %v", err)
+	}
+	if err := db.RevokeAPIKey(ctx, "aries", "portal"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := db.APIKeyActive(ctx, "aries", mac); ok {
+		t.Fatal("a revoked key is active")
+	}
+	if err := db.RevokeAPIKey(ctx, "aries", "portal"); !errors.Is(err, account.ErrNotFound) {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if err := db.RevokeAPIKey(ctx, "aries", "nobody"); !errors.Is(err, account.ErrNotFound) {
+		t.Fatalf("revoking an unknown key: %v", err)
+	}
+	// The name is free again once its key is revoked.
+	mac2 := kr.MAC("apikey", account.NewToken(32))
+	if err := db.AddAPIKey(ctx, "aries", "portal", mac2); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := db.APIKeyActive(ctx, "aries", mac2); !ok {
+		t.Fatal("the new key is not active")
+	}
+}
+
+func TestTakeSend(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustTempDB(t)
+	limits := func(recipient, ip string) []account.Limit {
+		return []account.Limit{
+			{Key: "to:" + recipient, Window: time.Minute, Max: 1},
+			{Key: "to:" + recipient, Window: time.Hour, Max: 5},
+			{Key: "ip:" + ip, Window: time.Hour, Max: 60},
+		}
+	}
+	take := func(at time.Time, recipient, ip string) bool {
+		t.Helper()
+		ok, err := db.TakeSend(ctx, at, limits(recipient, ip))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !take(t0, "a", "ip1") {
+		t.Fatal("first send refused")
+	}
+	if take(t0.Add(59*time.Second), "a", "ip1") {
+		t.Fatal("second send within a minute allowed")
+	}
+	if !take(t0, "b", "ip1") {
+		t.Fatal("another recipient refused")
+	}
+	// Minutes 1..4 allow one each (5 in the hour), minute 5 is refused by the hourly limit.
+	for i := 1; i <= 4; i++ {
+		if !take(t0.Add(time.Duration(i)*time.Minute), "a", "ip1") {
+			t.Fatalf("send at minute %d refused", i)
+		}
+	}
+	if take(t0.Add(5*time.Minute), "a", "ip1") {
+		t.Fatal("sixth send within the hour allowed")
+	}
+	// The window slides: an hour after the first send there is room again.
+	if !take(t0.Add(time.Hour), "a", "ip1") {
+		t.Fatal("send after the hour refused")
+	}
+	raw := mustRaw(t, path)
+	// Refused calls recorded nothing: 6 sends to a, 1 to b, all 7 from ip1.
+	if n := mustCount(t, raw, `SELECT count(*) FROM send_log WHERE key = 'to:a'`); n != 6 {
+		t.Fatalf("%d sends logged for a, want 6", n)
+	}
+	if n := mustCount(t, raw, `SELECT count(*) FROM send_log WHERE key = 'ip:ip1'`); n != 7 {
+		t.Fatalf("%d sends logged for ip1, want 7", n)
+	}
+	// The client limit holds across recipients.
+	at := t0.Add(2 * time.Hour)
+	for i := range 60 {
+		if !take(at, "r"+string(rune('A'+i)), "ip2") {
+			t.Fatalf("send %d from ip2 refused", i+1)
+		}
+	}
+	if take(at, "fresh", "ip2") {
+		t.Fatal("61st send from one client within the hour allowed")
+	}
+	if !take(at, "fresh", "ip3") {
+		t.Fatal("the same recipient from another client refused")
+	}
+	// Max is literal: at most 0 sends is none; no limits at all is no refusal.
+	if ok, err := db.TakeSend(ctx, at, []account.Limit{{Key: "x", Window: time.Minute, Max: 0}}); err != nil || ok {
+		t.Fatalf("a limit of 0: %v, %v", ok, err)
+	}
+	if ok, err := db.TakeSend(ctx, at, nil); err != nil || !ok {
+		t.Fatalf("no limits: %v, %v", ok, err)
+	}
+	// Entries older than a day are pruned by a later send.
+	if !take(t0.Add(26*time.Hour), "late", "ip9") {
+		t.Fatal("late send refused")
+	}
+	if n := mustCount(t, raw, `SELECT count(*) FROM send_log WHERE at <= ?`, t0.Add(2*time.Hour).UnixMilli()); n != 0 {
+		t.Fatalf("%d entries older than a day left", n)
+	}
+	if n := mustCount(t, raw, `SELECT count(*) FROM send_log`); n != 2 {
+		t.Fatalf("%d entries after pruning, want 2", n)
+	}
+}
+
+// TestMetacharactersArePlainData stores and finds strings full of SQL and LIKE metacharacters, quotes,
+// NUL and invalid UTF-8 byte for byte, and checks the schema survives them.
+func TestMetacharactersArePlainData(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustTempDB(t)
+	evil := []string{
+		`' OR '1'='1`,
+		`"; DROP TABLE users;--`,
+		`'); DELETE FROM users; --`,
+		`%`, `_`, `\`, `*`, `[a-z]`,
+		"nul\x00byte",
+		"bad\xff\xfeutf8",
+		"line\r\nbreak",
+		`x' UNION SELECT password_hash FROM users --`,
+	}
+	if err := db.AddOperator(ctx, 1, evil[1]); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range evil {
+		u := store.NewUser{UserName: s, Email: s + "@" + s, FirstName: ptr(s), LastName: ptr(s), Title: ptr(s),
+			OperatorID: ptr[int64](1), PasswordHash: s}
+		id := mustUser(t, db, u)
+		for name, find := range map[string]func() (*account.User, error){
+			"username": func() (*account.User, error) { return db.UserByUserName(ctx, s) },
+			"email":    func() (*account.User, error) { return db.UserByEmail(ctx, s+"@"+s) },
+		} {
+			got, err := find()
+			if err != nil {
+				t.Fatalf("%q by %s: %v", s, name, err)
+			}
+			if got.ID != id || got.UserName != s || got.Email != s+"@"+s || *got.FirstName != s || *got.LastName != s ||
+				*got.Title != s || got.PasswordHash != s {
+				t.Fatalf("%q by %s came back as %+v", s, name, got)
+			}
+		}
+		if _, err := db.UserByPhone(ctx, s); !errors.Is(err, account.ErrNotFound) {
+			t.Fatalf("phone %q: %v", s, err)
+		}
+		if _, err := db.UserByUserName(ctx, s+"x"); !errors.Is(err, account.ErrNotFound) {
+			t.Fatalf("username %q+x: %v", s, err)
+		}
+		mac := []byte(s)
+		if err := db.AddAPIKey(ctx, s, s, mac); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.APIKeyActive(ctx, s, mac); err != nil || !ok {
+			t.Fatalf("api key %q: %v, %v", s, ok, err)
+		}
+		msg := account.Message{App: s, Channel: account.Email, To: s, Subject: s, Body: s, Secret: s}
+		if err := db.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: id, MAC: mac, CreatedAt: t0,
+			ExpiresAt: t0.Add(time.Hour)}, msg); err != nil {
+			t.Fatal(err)
+		}
+		r, err := db.ChangeRequestByMAC(ctx, mac)
+		if err != nil || r.UserID != id {
+			t.Fatalf("change request %q: %+v, %v", s, r, err)
+		}
+		audit := account.Audit{Event: s, IPAddress: s, UserAgent: s, PermanentSessionID: s}
+		if err := db.ChangePassword(ctx, r.ID, id, s+"2", t0.Add(time.Minute), audit); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.TakeSend(ctx, t0, []account.Limit{{Key: s, Window: time.Minute, Max: 1}}); err != nil || !ok {
+			t.Fatalf("TakeSend(%q) = %v, %v", s, ok, err)
+		}
+		if ok, _ := db.TakeSend(ctx, t0, []account.Limit{{Key: s, Window: time.Minute, Max: 1}}); ok {
+			t.Fatalf("TakeSend(%q) twice allowed", s)
+		}
+		rows, err := db.PendingOutbox(ctx)
+		if err != nil || len(rows) != i+1 {
+			t.Fatalf("outbox: %d rows, %v", len(rows), err)
+		}
+		if got := rows[i]; got.App != s || got.To != s || got.Subject != s || got.Body != s || got.Secret != s {
+			t.Fatalf("outbox row for %q: %+v", s, got)
+		}
+		if err := db.RevokeAPIKey(ctx, s, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := mustRaw(t, path)
+	if n := mustCount(t, raw, `SELECT count(*) FROM users`); n != len(evil) {
+		t.Fatalf("%d users, want %d", n, len(evil))
+	}
+	if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`); n != 10 {
+		t.Fatalf("%d tables, want 10", n)
+	}
+	mustSound(t, db)
+}

@@ -1,0 +1,278 @@
+// Package store keeps the account-recovery state in one SQLite file: users, reset codes, change requests,
+// API keys, send limits, the outbox and the audit trail. *DB implements account.Store: every method is one
+// transaction, which the method owns and hands to lowercase helpers as a *sql.Tx.
+//
+// Writes go through exactly one connection opened with BEGIN IMMEDIATE, so writers queue in Go instead
+// of failing with SQLITE_BUSY, and a transaction that reads before it writes cannot be overtaken; reads use
+// a small pool of query-only connections, which WAL lets run beside the writer. Secrets are stored only as
+// HMAC-SHA256 computed by the caller; the store never logs anything.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"aspgate/account"
+)
+
+var _ account.Store = (*DB)(nil)
+
+// Options tune how the database is opened. The zero value is the default configuration.
+type Options struct {
+	// Durable sets synchronous=FULL: a committed transaction survives a power loss. The default, NORMAL,
+	// survives a crash of the process (kill -9) but may lose the last transactions on power loss.
+	Durable bool
+	// BusyTimeout is how long a statement waits for a lock held by another process (default 5s).
+	BusyTimeout time.Duration
+	// ReadConns is the size of the read pool (default 4).
+	ReadConns int
+	// Now is the clock of the admin methods and of the migration records (default time.Now).
+	Now func() time.Time
+}
+
+// DB is the SQLite store.
+type DB struct {
+	write *sql.DB // exactly one connection: BEGIN IMMEDIATE, all writes
+	read  *sql.DB // query-only pool
+	now   func() time.Time
+	path  string
+}
+
+// Open opens (creating it when missing) the database file at path and applies the pending migrations.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("store: %q is not a database file path", path)
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 4
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	sync := "NORMAL"
+	if opts.Durable {
+		sync = "FULL"
+	}
+	busy := fmt.Sprint(opts.BusyTimeout.Milliseconds())
+
+	w, err := sql.Open("sqlite3", dsn(path, url.Values{
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {sync},
+		"_foreign_keys": {"on"},
+		"_busy_timeout": {busy},
+		"_txlock":       {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer connects first: it switches the file to WAL before any reader opens it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite3", dsn(path, url.Values{
+		"_foreign_keys": {"on"},
+		"_busy_timeout": {busy},
+		"_query_only":   {"on"},
+		"_txlock":       {"deferred"},
+	}))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+
+	db := &DB{write: w, read: r, now: opts.Now, path: path}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn builds a file: URI for path, escaping the characters a URI gives meaning to, so any file name works.
+func dsn(path string, params url.Values) string {
+	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	if strings.HasPrefix(p, "//") {
+		p = "/." + p // keep a leading "//" from reading as an authority
+	}
+	return "file:" + p + "?" + params.Encode()
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the read pool and then the writer, which checkpoints the WAL.
+func (db *DB) Close() error {
+	err1 := db.read.Close()
+	_, _ = db.write.Exec("PRAGMA optimize")
+	err2 := db.write.Close()
+	return errors.Join(err1, err2)
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and PRAGMA foreign_key_check and returns an error that
+// lists their findings when the database is not sound.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	rows, err := db.write.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("store: integrity_check: %w", err)
+	}
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return err
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	fk, err := db.write.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("store: foreign_key_check: %w", err)
+	}
+	for fk.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int
+		if err := fk.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			fk.Close()
+			return err
+		}
+		problems = append(problems, fmt.Sprintf("%s row %d: missing %s", table, rowid.Int64, parent))
+	}
+	if err := errors.Join(fk.Err(), fk.Close()); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("store: database is not sound: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// inWrite runs fn in a transaction on the writer (BEGIN IMMEDIATE) and commits when fn returns nil.
+func (db *DB) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// inRead runs fn in a read transaction on the query-only pool: one consistent snapshot.
+func (db *DB) inRead(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
+	return fn(tx)
+}
+
+// ErrDuplicate is an insert refused because the row (or one of its unique values) already exists.
+var ErrDuplicate = errors.New("store: already exists")
+
+// ConflictError is an insert or update refused by a uniqueness constraint. Table and Columns name what
+// collided (never the value, which may be personal data).
+type ConflictError struct {
+	Table   string
+	Columns []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("store: %s with this %s already exists", e.Table, strings.Join(e.Columns, " and "))
+}
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrDuplicate }
+
+// conflict turns a SQLite UNIQUE or PRIMARY KEY violation into a *ConflictError and passes other errors
+// through.
+func conflict(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrConstraint ||
+		(se.ExtendedCode != sqlite3.ErrConstraintUnique && se.ExtendedCode != sqlite3.ErrConstraintPrimaryKey) {
+		return err
+	}
+	// "UNIQUE constraint failed: users.email" or "... failed: api_keys.app, api_keys.name"
+	msg := se.Error()
+	i := strings.Index(msg, "failed: ")
+	if i < 0 {
+		return &ConflictError{Table: "row", Columns: []string{"key"}}
+	}
+	ce := &ConflictError{}
+	for _, tc := range strings.Split(msg[i+len("failed: "):], ", ") {
+		t, c, ok := strings.Cut(tc, ".")
+		if !ok {
+			continue
+		}
+		ce.Table = t
+		ce.Columns = append(ce.Columns, c)
+	}
+	return ce
+}
+
+// ms is a time as stored: Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS is a stored time as a UTC time.Time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// nullString stores "" as NULL.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// optString stores a nil pointer as NULL.
+func optString(p *string) sql.NullString {
+	if p == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *p, Valid: true}
+}
+
+func optInt32(p *int32) sql.NullInt32 {
+	if p == nil {
+		return sql.NullInt32{}
+	}
+	return sql.NullInt32{Int32: *p, Valid: true}
+}
+
+func optInt64(p *int64) sql.NullInt64 {
+	if p == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *p, Valid: true}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"aspgate/account"
+)
+
+// userColumns are the columns scanUser reads, in its order.
+const userColumns = `id, uid, username, email, phone, operator_id, first_name, last_name, title, gender,
+	user_type, is_lazy, shared_data_permission, password_hash`
+
+// UserByPhone finds a user by phone (digits, compared exactly).
+func (db *DB) UserByPhone(ctx context.Context, phone string) (*account.User, error) {
+	return db.userWhere(ctx, "phone = ?", phone)
+}
+
+// UserByEmail finds a user by e-mail, ignoring (ASCII) case.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*account.User, error) {
+	return db.userWhere(ctx, "email = ?", email) // the column's collation is NOCASE
+}
+
+// UserByUserName finds a user by user name, ignoring (ASCII) case.
+func (db *DB) UserByUserName(ctx context.Context, userName string) (*account.User, error) {
+	return db.userWhere(ctx, "username = ?", userName) // the column's collation is NOCASE
+}
+
+// UserByID finds a user by the legacy integer UserId.
+func (db *DB) UserByID(ctx context.Context, id int64) (*account.User, error) {
+	return db.userWhere(ctx, "id = ?", id)
+}
+
+func (db *DB) userWhere(ctx context.Context, where string, arg any) (*account.User, error) {
+	var u *account.User
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = findUser(ctx, tx, where, arg)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// findUser reads one user; where is a constant condition of this package, arg its only parameter.
+func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*account.User, error) {
+	row := tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+	var (
+		u                            account.User
+		uid                          string
+		phone                        sql.NullString
+		operator                     sql.NullInt64
+		first, last, title           sql.NullString
+		gender, userType             sql.NullInt32
+		isLazy, sharedDataPermission int
+	)
+	err := row.Scan(&u.ID, &uid, &u.UserName, &u.Email, &phone, &operator, &first, &last, &title, &gender,
+		&userType, &isLazy, &sharedDataPermission, &u.PasswordHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, account.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: user: %w", err)
+	}
+	if u.UID, err = ParseUID(uid); err != nil {
+		return nil, fmt.Errorf("store: user %d: %w", u.ID, err)
+	}
+	u.Phone = phone.String
+	if operator.Valid {
+		u.OperatorID = &operator.Int64
+	}
+	u.FirstName = strPtr(first)
+	u.LastName = strPtr(last)
+	u.Title = strPtr(title)
+	u.Gender = int32Ptr(gender)
+	u.UserType = int32Ptr(userType)
+	u.IsLazy = isLazy != 0
+	u.SharedDataPermission = sharedDataPermission != 0
+	return &u, nil
+}
+
+func strPtr(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func int32Ptr(n sql.NullInt32) *int32 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Int32
+}
+
+// PasswordHistory returns up to n earlier password hashes of the user, newest first (not the current one).
+func (db *DB) PasswordHistory(ctx context.Context, userID int64, n int) ([]string, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var hashes []string
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT hash FROM password_history WHERE user_id = ?
+			ORDER BY created_at DESC, id DESC LIMIT ?`, userID, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				return err
+			}
+			hashes = append(hashes, h)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: password history: %w", err)
+	}
+	return hashes, nil
+}
+
+// setPassword replaces the user's password hash, keeping the old one in the history.
+func setPassword(ctx context.Context, tx *sql.Tx, userID int64, newHash string, at int64) error {
+	var old string
+	err := tx.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return account.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)`,
+		userID, old, at); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`,
+		newHash, at, at, userID)
+	return err
+}
+
+// NewUser is a user to add (admin CLI). Empty Phone means none; ID 0 lets SQLite choose the next UserId.
+type NewUser struct {
+	ID                   int64
+	UserName             string
+	Email                string
+	Phone                string
+	OperatorID           *int64
+	FirstName            *string
+	LastName             *string
+	Title                *string
+	Gender               *int32
+	UserType             *int32
+	IsLazy               bool
+	SharedDataPermission bool
+	PasswordHash         string // argon2id PHC string, hashed by the caller
+}
+
+// AddUser adds a user with a fresh random GUID and returns its UserId and GUID (lower-case "D" format).
+// A taken id, user name, e-mail or phone gives a *ConflictError (errors.Is ErrDuplicate); an unknown
+// operator gives an error wrapping account.ErrNotFound.
+func (db *DB) AddUser(ctx context.Context, u NewUser) (int64, string, error) {
+	if u.UserName == "" || u.Email == "" || u.PasswordHash == "" {
+		return 0, "", errors.New("store: a user needs a user name, an e-mail and a password hash")
+	}
+	uid := FormatUID(NewUID())
+	var id int64
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		if u.OperatorID != nil {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM operators WHERE id = ?`, *u.OperatorID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("store: operator %d: %w", *u.OperatorID, account.ErrNotFound)
+			}
+		}
+		now := ms(db.now())
+		var idArg sql.NullInt64
+		if u.ID != 0 {
+			idArg = sql.NullInt64{Int64: u.ID, Valid: true}
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (id, uid, username, email, phone, operator_id, first_name,
+			last_name, title, gender, user_type, is_lazy, shared_data_permission, password_hash,
+			password_changed_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			idArg, uid, u.UserName, u.Email, nullString(u.Phone), optInt64(u.OperatorID), optString(u.FirstName),
+			optString(u.LastName), optString(u.Title), optInt32(u.Gender), optInt32(u.UserType), boolInt(u.IsLazy),
+			boolInt(u.SharedDataPermission), u.PasswordHash, now, now, now).Scan(&id)
+		return conflict(err)
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	return id, uid, nil
+}
+
+// AddOperator adds a mobile operator; a taken id gives a *ConflictError.
+func (db *DB) AddOperator(ctx context.Context, id int64, name string) error {
+	return db.inWrite(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO operators (id, name, created_at) VALUES (?, ?, ?)`, id, name, ms(db.now()))
+		return conflict(err)
+	})
+}
+
+// NewUID returns a random (version 4) GUID.
+func NewUID() [16]byte {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return b
+}
+
+// FormatUID writes a GUID as .NET's Guid.ToString("D") does, in lower case: the bytes in order, as
+// 8-4-4-4-12 hex digits. (The bytes are in textual order, not .NET's mixed-endian ToByteArray order.)
+func FormatUID(b [16]byte) string {
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ParseUID reads a GUID in "D" format (either case).
+func ParseUID(s string) ([16]byte, error) {
+	var b [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return b, fmt.Errorf("store: %q is not a GUID", s)
+	}
+	raw, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(raw) != 16 {
+		return b, fmt.Errorf("store: %q is not a GUID", s)
+	}
+	copy(b[:], raw)
+	return b, nil
+}
