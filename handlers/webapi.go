@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -57,6 +59,10 @@ type WebAPI struct {
 	// NotFoundApp decides the shape of 404 bodies for paths no endpoint claims (camelCase for aries).
 	NotFoundApp *contracts.App
 	MaxBody     int64
+	// ActionTimeout bounds each action (default 15s), so a request never waits forever on the database
+	// or the hashing semaphore.
+	ActionTimeout time.Duration
+	Log           *slog.Logger
 }
 
 // Register mounts the endpoints on e, taking over every path: Web API's routing and error bodies are
@@ -143,9 +149,19 @@ func (w *WebAPI) serve(c echo.Context) error {
 			return writeError(c, ep.App, http.StatusBadRequest, he)
 		}
 	}
-	reply, err := ep.Action(&Call{Context: r.Context(), Model: model, Request: r, RemoteIP: peerIP(r)})
+	timeout := w.ActionTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	reply, err := ep.Action(&Call{Context: ctx, Model: model, Request: r, RemoteIP: peerIP(r)})
 	if err != nil {
-		c.Logger().Error(err)
+		log := w.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.ErrorContext(ctx, "action failed", "path", ep.Path, "error", err.Error())
 		return writeError(c, ep.App, http.StatusInternalServerError, &contracts.HttpError{Message: contracts.HiddenErrorMessage})
 	}
 	status := reply.Status

@@ -10,7 +10,7 @@ import (
 
 const usage = `usage:
   aspgate contract <types|sample|encode|decode> ...   the legacy wire contract (aspgate contract help)
-  aspgate serve                                       the gateway (not built yet: see the issues)
+  aspgate serve [--addr 127.0.0.1:8080] [--db aspgate.db] ...   the gateway (aspgate serve -h)
   aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
   aspgate operator add | user add | apikey add|revoke | outbox list   admin commands (aspgate user -h)`
 
@@ -27,8 +27,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "contract":
 		return runContract(args[1:], stdin, stdout, stderr)
 	case "serve":
-		fmt.Fprintln(stderr, "aspgate serve: the HTTP endpoints are not implemented yet; only the contract commands work in this build")
-		return 1
+		return runServe(args[1:], stderr)
 	case "migrate", "operator", "user", "apikey", "outbox":
 		return runAdmin(args, stdin, stdout, stderr)
 	case "help", "-h", "--help":

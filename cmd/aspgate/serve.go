@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"aspgate/account"
+	"aspgate/contracts"
+	"aspgate/handlers"
+	"aspgate/store"
+)
+
+// serveConfig is everything `aspgate serve` can be told, by flag or by ASPGATE_* variable.
+type serveConfig struct {
+	storage         storageFlags
+	addr            string
+	linkBaseURL     string
+	durable         bool
+	busyTimeout     time.Duration
+	maxBody         int64
+	hashConcurrency int
+	limits          account.Limits
+	shutdownTimeout time.Duration
+	logLevel        string
+}
+
+func envString(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(os.Getenv(name))
+	return v
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func (c *serveConfig) parse(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.storage.register(fs)
+	def := account.DefaultConfig()
+	fs.StringVar(&c.addr, "addr", envString("ASPGATE_ADDR", "127.0.0.1:8080"), "listen `address` (env ASPGATE_ADDR)")
+	fs.StringVar(&c.linkBaseURL, "link-base-url", envString("ASPGATE_LINK_BASE_URL", def.LinkBaseURL),
+		"`URL` of the password-change page; links are URL?id=<ChangeRequestId> (env ASPGATE_LINK_BASE_URL)")
+	fs.BoolVar(&c.durable, "durable", envBool("ASPGATE_DURABLE"),
+		"synchronous=FULL: committed changes survive a power loss, at some cost in speed (env ASPGATE_DURABLE)")
+	fs.DurationVar(&c.busyTimeout, "busy-timeout", envDuration("ASPGATE_BUSY_TIMEOUT", 5*time.Second),
+		"how long to wait for a database lock held by another process (env ASPGATE_BUSY_TIMEOUT)")
+	fs.Int64Var(&c.maxBody, "max-body", int64(envInt("ASPGATE_MAX_BODY", handlers.DefaultMaxBody)),
+		"largest request body in `bytes`; larger ones get 413 (env ASPGATE_MAX_BODY)")
+	fs.IntVar(&c.hashConcurrency, "hash-concurrency", envInt("ASPGATE_HASH_CONCURRENCY", 0),
+		"argon2id hashes run at once (0: the number of CPUs; env ASPGATE_HASH_CONCURRENCY)")
+	fs.IntVar(&c.limits.PerRecipientMinute, "limit-recipient-minute", envInt("ASPGATE_LIMIT_RECIPIENT_MINUTE", def.Limits.PerRecipientMinute),
+		"sends per phone or e-mail per minute (env ASPGATE_LIMIT_RECIPIENT_MINUTE)")
+	fs.IntVar(&c.limits.PerRecipientHour, "limit-recipient-hour", envInt("ASPGATE_LIMIT_RECIPIENT_HOUR", def.Limits.PerRecipientHour),
+		"sends per phone or e-mail per hour (env ASPGATE_LIMIT_RECIPIENT_HOUR)")
+	fs.IntVar(&c.limits.PerClientHour, "limit-client-hour", envInt("ASPGATE_LIMIT_CLIENT_HOUR", def.Limits.PerClientHour),
+		"sends per client address per hour (env ASPGATE_LIMIT_CLIENT_HOUR)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDuration("ASPGATE_SHUTDOWN_TIMEOUT", 30*time.Second),
+		"how long in-flight requests may take to finish after SIGINT/SIGTERM (env ASPGATE_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.logLevel, "log-level", envString("ASPGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env ASPGATE_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// server is the running gateway: the wiring of config -> store -> account -> handlers -> echo.
+type server struct {
+	cfg      serveConfig
+	log      *slog.Logger
+	db       *store.DB
+	echo     *echo.Echo
+	http     *http.Server
+	listener net.Listener
+}
+
+// open builds the server and binds its address; serve then answers until ctx ends.
+func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	log := slog.New(handlers.RequestIDHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
+	key, err := loadOrCreateKey(cfg.storage.keyPath())
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.storage.db, store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout})
+	if err != nil {
+		return nil, err
+	}
+	acfg := account.DefaultConfig()
+	acfg.LinkBaseURL = cfg.linkBaseURL
+	acfg.Limits = cfg.limits
+	svc := &account.Service{
+		Store: db, Hasher: account.NewHasher(account.DefaultArgon2, cfg.hashConcurrency),
+		Keys: account.NewKeyring(key), Config: acfg, Log: log,
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(io.Discard)
+	e.Use(handlers.AccessLog(log))
+	api := &handlers.WebAPI{Endpoints: handlers.Faces(svc), NotFoundApp: contracts.LCManager, MaxBody: cfg.maxBody, Log: log}
+	api.Register(e)
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, db: db, echo: e, listener: ln}
+	s.http = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Addr is the bound address (useful with port 0).
+func (s *server) Addr() string { return s.listener.Addr().String() }
+
+// serve answers requests until ctx ends, then stops accepting, lets in-flight requests finish and closes
+// the database.
+func (s *server) serve(ctx context.Context) error {
+	s.log.Info("listening", "addr", s.Addr(), "db", s.db.Path(), "durable", s.cfg.durable)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownTimeout)
+		err = s.http.Shutdown(sctx)
+		cancel()
+		<-errc
+	}
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	s.log.Info("stopped")
+	return err
+}
+
+func runServe(args []string, stderr io.Writer) int {
+	var cfg serveConfig
+	if err := cfg.parse(args, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintln(stderr, "aspgate serve:", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := openServer(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "aspgate serve:", err)
+		return 1
+	}
+	if err := s.serve(ctx); err != nil {
+		fmt.Fprintln(stderr, "aspgate serve:", err)
+		return 1
+	}
+	return exitOK
+}
