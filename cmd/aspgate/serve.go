@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,6 +36,27 @@ type serveConfig struct {
 	limits          account.Limits
 	shutdownTimeout time.Duration
 	logLevel        string
+	notFoundApp     string
+	listen          listenFlags // app=addr: a listener answering one app only, as its own legacy host did
+}
+
+// listenFlags collects repeated --listen app=addr flags.
+type listenFlags []appListen
+
+type appListen struct{ app, addr string }
+
+func (l *listenFlags) String() string { return "" }
+
+func (l *listenFlags) Set(v string) error {
+	app, addr, ok := strings.Cut(v, "=")
+	if !ok || addr == "" {
+		return fmt.Errorf("want app=address, got %q", v)
+	}
+	if _, ok := contracts.LookupApp(app); !ok {
+		return fmt.Errorf("unknown app %q", app)
+	}
+	*l = append(*l, appListen{app, addr})
+	return nil
 }
 
 func envString(name, def string) string {
@@ -87,6 +109,9 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 		"sends per client address per hour (env ASPGATE_LIMIT_CLIENT_HOUR)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDuration("ASPGATE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		"how long in-flight requests may take to finish after SIGINT/SIGTERM (env ASPGATE_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.notFoundApp, "not-found-app", envString("ASPGATE_NOT_FOUND_APP", "lcmanager"),
+		"whose 404 body --addr gives for unknown paths (aries answers in camelCase; env ASPGATE_NOT_FOUND_APP)")
+	fs.Var(&c.listen, "listen", "`app=address`: also listen on address for one app only, with that app's own 404s (repeatable)")
 	fs.StringVar(&c.logLevel, "log-level", envString("ASPGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env ASPGATE_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,19 +124,28 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 
 // server is the running gateway: the wiring of config -> store -> account -> handlers -> echo.
 type server struct {
-	cfg      serveConfig
-	log      *slog.Logger
-	db       *store.DB
-	echo     *echo.Echo
-	http     *http.Server
-	listener net.Listener
+	cfg       serveConfig
+	log       *slog.Logger
+	db        *store.DB
+	listeners []*listener // the first is --addr
 }
 
-// open builds the server and binds its address; serve then answers until ctx ends.
+// listener is one bound address and the HTTP server answering on it.
+type listener struct {
+	app  string // "" for all apps
+	ln   net.Listener
+	http *http.Server
+}
+
+// openServer builds the server and binds its addresses; serve then answers until ctx ends.
 func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return nil, fmt.Errorf("log level: %w", err)
+	}
+	notFound, ok := contracts.LookupApp(cfg.notFoundApp)
+	if !ok {
+		return nil, fmt.Errorf("unknown app %q for --not-found-app", cfg.notFoundApp)
 	}
 	log := slog.New(handlers.RequestIDHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
 	key, err := loadOrCreateKey(cfg.storage.keyPath())
@@ -129,54 +163,89 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 		Store: db, Hasher: account.NewHasher(account.DefaultArgon2, cfg.hashConcurrency),
 		Keys: account.NewKeyring(key), Config: acfg, Log: log,
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Logger.SetOutput(io.Discard)
-	e.Use(handlers.AccessLog(log))
-	api := &handlers.WebAPI{Endpoints: handlers.Faces(svc), NotFoundApp: contracts.LCManager, MaxBody: cfg.maxBody, Log: log}
-	api.Register(e)
-	ln, err := net.Listen("tcp", cfg.addr)
+	faces := handlers.Faces(svc)
+	s := &server{cfg: cfg, log: log, db: db}
+	bind := func(app string, addr string, endpoints []handlers.Endpoint, notFound *contracts.App) error {
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		e.Logger.SetOutput(io.Discard)
+		e.Use(handlers.AccessLog(log))
+		(&handlers.WebAPI{Endpoints: endpoints, NotFoundApp: notFound, MaxBody: cfg.maxBody, Log: log}).Register(e)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		s.listeners = append(s.listeners, &listener{app: app, ln: ln, http: &http.Server{
+			Handler:           e,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}})
+		return nil
+	}
+	err = bind("", cfg.addr, faces, notFound)
+	for _, l := range cfg.listen {
+		if err != nil {
+			break
+		}
+		app, _ := contracts.LookupApp(l.app)
+		var eps []handlers.Endpoint
+		for _, ep := range faces {
+			if ep.App == app {
+				eps = append(eps, ep)
+			}
+		}
+		err = bind(app.ID, l.addr, eps, app)
+	}
 	if err != nil {
+		for _, l := range s.listeners {
+			l.ln.Close()
+		}
 		db.Close()
 		return nil, err
-	}
-	s := &server{cfg: cfg, log: log, db: db, echo: e, listener: ln}
-	s.http = &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
 }
 
-// Addr is the bound address (useful with port 0).
-func (s *server) Addr() string { return s.listener.Addr().String() }
+// Addr is the bound --addr (useful with port 0).
+func (s *server) Addr() string { return s.listeners[0].ln.Addr().String() }
+
+// AppAddr is the bound address of an app's own listener ("" when there is none).
+func (s *server) AppAddr(app string) string {
+	for _, l := range s.listeners {
+		if l.app == app {
+			return l.ln.Addr().String()
+		}
+	}
+	return ""
+}
 
 // serve answers requests until ctx ends, then stops accepting, lets in-flight requests finish and closes
 // the database.
 func (s *server) serve(ctx context.Context) error {
-	s.log.Info("listening", "addr", s.Addr(), "db", s.db.Path(), "durable", s.cfg.durable)
-	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.listener) }()
+	errc := make(chan error, len(s.listeners))
+	for _, l := range s.listeners {
+		s.log.Info("listening", "addr", l.ln.Addr().String(), "app", l.app, "db", s.db.Path(), "durable", s.cfg.durable)
+		go func(l *listener) { errc <- l.http.Serve(l.ln) }(l)
+	}
 	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		s.log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownTimeout)
-		err = s.http.Shutdown(sctx)
-		cancel()
-		<-errc
 	}
-	if cerr := s.db.Close(); err == nil {
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownTimeout)
+	for _, l := range s.listeners {
+		if serr := l.http.Shutdown(sctx); err == nil {
+			err = serr
+		}
+	}
+	cancel()
+	if cerr := s.db.Close(); err == nil || errors.Is(err, http.ErrServerClosed) {
 		err = cerr
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
 	}
 	s.log.Info("stopped")
 	return err
