@@ -1,6 +1,7 @@
 package xmlns
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,6 +40,8 @@ type Node struct {
 // Attr is an attribute with its namespace resolved. Namespace declarations are not listed.
 type Attr struct {
 	Local, NS, Value string
+	// ValueNS is, for an i:type attribute, the namespace the prefix of its QName value is bound to.
+	ValueNS string
 }
 
 // AttrValue returns the value of the attribute named {ns}local.
@@ -57,6 +60,11 @@ type ParseOptions struct {
 	// Encoding is the document's real encoding ("utf-8" or "utf-16"): an XML declaration naming another is
 	// an error, as in XmlDictionaryReader.
 	Encoding string
+	// AnyEncoding accepts any declared encoding (XDocument.Parse of a string).
+	AnyEncoding bool
+	// CheckCharacters refuses character references to characters XML does not allow (XmlReader's default,
+	// as XDocument reads; XmlDictionaryReader does not check).
+	CheckCharacters bool
 }
 
 // Parse reads a whole document with the rules of XmlDictionaryReader.CreateTextReader: no DTD and no
@@ -83,7 +91,12 @@ func Parse(data []byte, opt ParseOptions) (*Node, error) {
 	return root, nil
 }
 
-type binding struct{ prefix, uri string }
+// binding is a namespace declaration in scope; shadows is the index in parser.ns of the binding of the same
+// prefix that it hides, -1 for none.
+type binding struct {
+	prefix, uri string
+	shadows     int
+}
 
 type parser struct {
 	data      []byte
@@ -92,6 +105,7 @@ type parser struct {
 	lineStart int
 	opt       ParseOptions
 	ns        []binding
+	scope     map[string]int // prefix -> index in ns of its innermost binding, so lookups stay O(1)
 	depth     int
 }
 
@@ -100,7 +114,7 @@ func (p *parser) fail(format string, args ...any) error {
 }
 
 func (p *parser) has(s string) bool {
-	return strings.HasPrefix(string(p.data[p.pos:min(len(p.data), p.pos+len(s))]), s)
+	return bytes.HasPrefix(p.data[p.pos:], []byte(s))
 }
 
 func (p *parser) document() (*Node, error) {
@@ -144,33 +158,56 @@ func (p *parser) document() (*Node, error) {
 }
 
 func (p *parser) declaration() error {
-	end := strings.Index(string(p.data[p.pos:]), "?>")
+	end := bytes.Index(p.data[p.pos:], []byte("?>"))
 	if end < 0 {
 		return p.fail("Unexpected end of file while parsing the XML declaration.")
 	}
 	decl := string(p.data[p.pos+5 : p.pos+end])
 	p.pos += end + 2
-	if i := strings.Index(decl, "encoding"); i >= 0 {
-		rest := strings.TrimLeft(decl[i+len("encoding"):], " \t\r\n")
-		if !strings.HasPrefix(rest, "=") {
+	// Pseudo-attributes in their fixed order: version (required), encoding, standalone.
+	var names, values []string
+	rest := decl
+	for {
+		rest = strings.TrimLeft(rest, " \t\r\n")
+		if rest == "" {
+			break
+		}
+		eq := strings.IndexByte(rest, '=')
+		if eq <= 0 {
 			return p.fail("Malformed XML declaration.")
 		}
-		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		name := strings.TrimRight(rest[:eq], " \t\r\n")
+		rest = strings.TrimLeft(rest[eq+1:], " \t\r\n")
 		if rest == "" || rest[0] != '"' && rest[0] != '\'' {
 			return p.fail("Malformed XML declaration.")
 		}
-		q := rest[0]
-		j := strings.IndexByte(rest[1:], q)
+		j := strings.IndexByte(rest[1:], rest[0])
 		if j < 0 {
 			return p.fail("Malformed XML declaration.")
 		}
-		enc := rest[1 : 1+j]
-		if !strings.EqualFold(enc, p.opt.Encoding) && !(strings.EqualFold(p.opt.Encoding, "utf-16") && strings.EqualFold(enc, "unicode")) {
-			return p.fail("The encoding in the declaration '%s' does not match the encoding of the document '%s'.", enc, p.opt.Encoding)
-		}
+		names, values = append(names, name), append(values, rest[1:1+j])
+		rest = rest[2+j:]
 	}
-	if !strings.Contains(decl, "version") {
-		return p.fail("Malformed XML declaration.")
+	if len(names) == 0 || names[0] != "version" {
+		return p.fail("Malformed XML declaration.") // the legacy reader: "Version not found in XML declaration."
+	}
+	if values[0] != "1.0" {
+		return p.fail("XML version must be '1.0'.")
+	}
+	for i := 1; i < len(names); i++ {
+		switch names[i] {
+		case "encoding":
+			enc := values[i]
+			if !p.opt.AnyEncoding && !strings.EqualFold(enc, p.opt.Encoding) && !(strings.EqualFold(p.opt.Encoding, "utf-16") && strings.EqualFold(enc, "unicode")) {
+				return p.fail("The encoding in the declaration '%s' does not match the encoding of the document '%s'.", enc, p.opt.Encoding)
+			}
+		case "standalone":
+			if values[i] != "yes" && values[i] != "no" {
+				return p.fail("'standalone' value in declaration must be 'yes' or 'no'.")
+			}
+		default:
+			return p.fail("Malformed XML declaration.")
+		}
 	}
 	return nil
 }
@@ -188,7 +225,7 @@ func (p *parser) skipSpace() {
 }
 
 func (p *parser) comment() error {
-	end := strings.Index(string(p.data[p.pos+4:]), "-->")
+	end := bytes.Index(p.data[p.pos+4:], []byte("-->"))
 	if end < 0 {
 		return p.fail("Unexpected end of file while parsing Comment has occurred.")
 	}
@@ -231,15 +268,65 @@ func (p *parser) lookup(prefix string) (string, bool) {
 	case "xmlns":
 		return "http://www.w3.org/2000/xmlns/", true
 	}
-	for i := len(p.ns) - 1; i >= 0; i-- {
-		if p.ns[i].prefix == prefix {
-			return p.ns[i].uri, true
-		}
+	if i, ok := p.scope[prefix]; ok {
+		return p.ns[i].uri, true
 	}
 	return "", prefix == ""
 }
 
+func (p *parser) bind(prefix, uri string) {
+	if p.scope == nil {
+		p.scope = make(map[string]int, 4)
+	}
+	prev, ok := p.scope[prefix]
+	if !ok {
+		prev = -1
+	}
+	p.ns = append(p.ns, binding{prefix, uri, prev})
+	p.scope[prefix] = len(p.ns) - 1
+}
+
+// unbind ends the scope of the bindings from ns[mark] on.
+func (p *parser) unbind(mark int) {
+	for i := len(p.ns) - 1; i >= mark; i-- {
+		if b := p.ns[i]; b.shadows < 0 {
+			delete(p.scope, b.prefix)
+		} else {
+			p.scope[b.prefix] = b.shadows
+		}
+	}
+	p.ns = p.ns[:mark]
+}
+
 type rawAttr struct{ prefix, local, value string }
+
+type attrName struct{ prefix, local string }
+
+// isDuplicate reports whether prefix:local is already among raws and records it. A start tag may carry
+// thousands of attributes: past a few, a map keeps the check linear.
+func isDuplicate(raws []rawAttr, seen *map[attrName]bool, prefix, local string) bool {
+	const linear = 16
+	if len(raws) < linear {
+		for _, r := range raws {
+			if r.prefix == prefix && r.local == local {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[attrName]bool, 2*linear)
+		for _, r := range raws {
+			(*seen)[attrName{r.prefix, r.local}] = true
+		}
+	}
+	k := attrName{prefix, local}
+	if (*seen)[k] {
+		return true
+	}
+	(*seen)[k] = true
+	return false
+}
 
 func (p *parser) element() (*Node, error) {
 	p.depth++
@@ -253,6 +340,7 @@ func (p *parser) element() (*Node, error) {
 	}
 	mark := len(p.ns)
 	var raws []rawAttr
+	var seen map[attrName]bool // the names in raws, once there are too many to compare one by one
 	selfClosing := false
 	for {
 		p.skipSpace()
@@ -286,20 +374,18 @@ func (p *parser) element() (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range raws {
-			if r.prefix == ap && r.local == al {
-				return nil, p.fail("'%s' is a duplicate attribute name.", al)
-			}
+		if isDuplicate(raws, &seen, ap, al) {
+			return nil, p.fail("'%s' is a duplicate attribute name.", al)
 		}
 		raws = append(raws, rawAttr{ap, al, v})
 		switch {
 		case ap == "" && al == "xmlns":
-			p.ns = append(p.ns, binding{"", v})
+			p.bind("", v)
 		case ap == "xmlns":
 			if v == "" {
 				return nil, p.fail("Cannot use a prefix with an empty namespace.")
 			}
-			p.ns = append(p.ns, binding{al, v})
+			p.bind(al, v)
 		}
 	}
 	n := &Node{Local: local}
@@ -318,7 +404,15 @@ func (p *parser) element() (*Node, error) {
 				return nil, p.fail("'%s' is an undeclared prefix.", r.prefix)
 			}
 		}
-		n.Attrs = append(n.Attrs, Attr{Local: r.local, NS: ns, Value: r.value})
+		a := Attr{Local: r.local, NS: ns, Value: r.value}
+		if ns == Instance && r.local == "type" {
+			prefix, _, found := strings.Cut(r.value, ":")
+			if !found {
+				prefix = ""
+			}
+			a.ValueNS, _ = p.lookup(prefix)
+		}
+		n.Attrs = append(n.Attrs, a)
 	}
 	n.SelfClosing = selfClosing
 	if !selfClosing {
@@ -326,7 +420,7 @@ func (p *parser) element() (*Node, error) {
 			return nil, err
 		}
 	}
-	p.ns = p.ns[:mark]
+	p.unbind(mark)
 	p.depth--
 	return n, nil
 }
@@ -393,7 +487,16 @@ var predefined = map[string]byte{"lt": '<', "gt": '>', "amp": '&', "quot": '"', 
 // reference resolves &name; or &#N; / &#xN;. A character reference may name any code unit, as .NET's
 // reader allows with its checks off; surrogates are kept in WTF-8 and paired when adjacent.
 func (p *parser) reference(buf []byte) ([]byte, error) {
-	end := strings.IndexByte(string(p.data[p.pos:min(len(p.data), p.pos+16)]), ';')
+	limit := 16
+	if p.pos+1 < len(p.data) && p.data[p.pos+1] == '#' {
+		// A character reference may carry any number of leading zeros.
+		i := p.pos + 2
+		for i < len(p.data) && (p.data[i] == 'x' || isHexDigit(p.data[i])) {
+			i++
+		}
+		limit = max(limit, i-p.pos+1)
+	}
+	end := bytes.IndexByte(p.data[p.pos:min(len(p.data), p.pos+limit)], ';')
 	if end < 0 {
 		return buf, p.fail("An error occurred while parsing EntityName.")
 	}
@@ -410,9 +513,7 @@ func (p *parser) reference(buf []byte) ([]byte, error) {
 	if strings.HasPrefix(digits, "x") {
 		digits, base = digits[1:], 16
 	}
-	if digits == "" {
-		return buf, p.fail("Invalid character reference.")
-	}
+	// The legacy reader takes "&#;", "&#x;" and "&#0;" for U+0000 (its checks are off).
 	var r rune
 	for _, c := range digits {
 		var d rune
@@ -431,8 +532,8 @@ func (p *parser) reference(buf []byte) ([]byte, error) {
 			return buf, p.fail("Invalid character reference.")
 		}
 	}
-	if r == 0 {
-		return buf, p.fail("Invalid character reference.")
+	if p.opt.CheckCharacters && !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000) {
+		return buf, p.fail("'%c', hexadecimal value 0x%02X, is an invalid character.", r, r)
 	}
 	if r >= 0xDC00 && r <= 0xDFFF && len(buf) >= 3 {
 		// A low surrogate right after a high one: one character, as in a .NET string.
@@ -445,6 +546,10 @@ func (p *parser) reference(buf []byte) ([]byte, error) {
 		return append(buf, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F)), nil
 	}
 	return utf8.AppendRune(buf, r), nil
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 func surrogateAt(b []byte, i int) (rune, bool) {
@@ -487,7 +592,7 @@ func (p *parser) content(n *Node, prefix, local string) error {
 				}
 			case p.has("<![CDATA["):
 				n.HasContent = true
-				end := strings.Index(string(p.data[p.pos+9:]), "]]>")
+				end := bytes.Index(p.data[p.pos+9:], []byte("]]>"))
 				if end < 0 {
 					return p.fail("Unexpected end of file while parsing CDATA has occurred.")
 				}

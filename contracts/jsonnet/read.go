@@ -1,6 +1,7 @@
 package jsonnet
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -71,6 +72,8 @@ type Reader struct {
 	line       int
 	lineStart  int
 	scratch    []byte
+	err        error // the first syntax error: every later Read returns it
+	done       bool  // Token None was returned at the end of the root value or of the text
 }
 
 // NewReader returns a Reader over data with the default depth limit.
@@ -125,8 +128,25 @@ func (r *Reader) fail(format string, args ...any) error {
 	return &SyntaxError{Msg: fmt.Sprintf(format, args...), Path: r.Path(), Line: r.line, Pos: r.pos - r.lineStart}
 }
 
-// Read moves to the next token. At the end of the text it returns with Token None.
+// Read moves to the next token. At the end of the root value or of the text it returns with Token None,
+// and keeps doing so; after a syntax error it keeps returning that error, so no caller can loop on one spot.
 func (r *Reader) Read() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.done {
+		r.Token, r.Value = None, ""
+		return nil
+	}
+	if err := r.read(); err != nil {
+		r.err = err
+		return err
+	}
+	r.done = r.Token == None
+	return nil
+}
+
+func (r *Reader) read() error {
 	if err := r.skipSpace(); err != nil {
 		return err
 	}
@@ -401,10 +421,10 @@ func (r *Reader) readString(quote byte) (string, error) {
 					r.pos = save
 				}
 				if u >= 0xD800 && u < 0xE000 {
-					buf = AppendSurrogate(buf, u)
-				} else {
-					buf = utf8.AppendRune(buf, u)
+					// Json.NET 6 replaces an escaped surrogate that is not part of a pair with U+FFFD.
+					u = utf8.RuneError
 				}
+				buf = utf8.AppendRune(buf, u)
 			default:
 				return "", r.fail("Bad JSON escape sequence: \\%c.", e)
 			}
@@ -466,7 +486,7 @@ func (r *Reader) skipSpace() error {
 			}
 			switch r.data[r.pos+1] {
 			case '*':
-				end := strings.Index(string(r.data[r.pos+2:]), "*/")
+				end := bytes.Index(r.data[r.pos+2:], []byte("*/"))
 				if end < 0 {
 					return r.fail("Unexpected end while parsing comment.")
 				}
