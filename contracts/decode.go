@@ -3,7 +3,6 @@ package contracts
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -69,6 +68,18 @@ func Decode(c *Contract, contentType string, body []byte) (any, error) {
 	if len(body) == 0 {
 		return nil, nil
 	}
+	if !knownCharset(charset) {
+		return nil, &DecodeError{Errors: []FieldError{{Err: &ModelError{Msg: fmt.Sprintf("The character set '%s' provided in the Content-Type is not supported.", charset)}}}}
+	}
+	if !c.App.ASCAPI {
+		switch format {
+		case FormatXML:
+			// XmlDictionaryReader checks the byte order mark against the expected encoding itself.
+			return decodeXMLBody(c, body, charset)
+		case FormatForm:
+			return DecodeForm(c, formText(body))
+		}
+	}
 	text, err := Transcode(body, charset)
 	if err != nil {
 		return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
@@ -91,17 +102,49 @@ func Decode(c *Contract, contentType string, body []byte) (any, error) {
 	return DecodeForm(c, text)
 }
 
+// knownCharset reports whether a Content-Type charset is one a body is read in. The legacy formatters read
+// UTF-16 for "utf-16" and UTF-8 for anything else, even a name that is no character set at all; aspgate
+// keeps that for the names clients really send (UTF-8 and the ASCII-compatible defaults of HTTP libraries)
+// and refuses the rest with a clear error instead of guessing (hostile-cases: "an unknown charset is a
+// clear 4xx").
+func knownCharset(charset string) bool {
+	switch strings.ToLower(strings.TrimSpace(charset)) {
+	case "", "utf-8", "utf8", "utf-16", "us-ascii", "ascii", "iso-8859-1", "latin1", "windows-1252":
+		return true
+	}
+	return false
+}
+
 // Transcode turns a body into UTF-8 as the legacy StreamReader reads it: UTF-16LE when the charset says
 // utf-16, else UTF-8; a byte order mark picks the encoding and is dropped; bytes that do not decode are an
 // error. Lone UTF-16 surrogates are kept in WTF-8 form.
 func Transcode(body []byte, charset string) ([]byte, error) {
+	bigEndian, wide := false, 2
 	switch {
 	case len(body) >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF:
 		body = body[3:]
 		charset = "utf-8"
+	case len(body) >= 4 && body[0] == 0xFF && body[1] == 0xFE && body[2] == 0 && body[3] == 0:
+		body, charset, wide = body[4:], "utf-32", 4
 	case len(body) >= 2 && body[0] == 0xFF && body[1] == 0xFE:
 		body = body[2:]
 		charset = "utf-16"
+	case len(body) >= 2 && body[0] == 0xFE && body[1] == 0xFF:
+		body, charset, bigEndian = body[2:], "utf-16", true
+	case len(body) >= 4 && body[0] == 0 && body[1] == 0 && body[2] == 0xFE && body[3] == 0xFF:
+		body, charset, wide, bigEndian = body[4:], "utf-32", 4, true
+	}
+	if wide == 4 {
+		// UTF-32 (the reader's byte order mark detection): what is not a character becomes U+FFFD.
+		out := make([]byte, 0, len(body))
+		for i := 0; i+4 <= len(body); i += 4 {
+			u := rune(body[i]) | rune(body[i+1])<<8 | rune(body[i+2])<<16 | rune(body[i+3])<<24
+			if bigEndian {
+				u = rune(body[i+3]) | rune(body[i+2])<<8 | rune(body[i+1])<<16 | rune(body[i])<<24
+			}
+			out = utf8.AppendRune(out, u)
+		}
+		return out, nil
 	}
 	if !strings.EqualFold(strings.TrimSpace(charset), "utf-16") {
 		if !utf8.Valid(body) {
@@ -109,12 +152,13 @@ func Transcode(body []byte, charset string) ([]byte, error) {
 		}
 		return body, nil
 	}
-	if len(body)%2 != 0 {
-		return nil, ErrInvalidEncoding
-	}
+	// A last odd byte is dropped, as the legacy reader's decoder does at the end of the stream.
 	units := make([]uint16, len(body)/2)
 	for i := range units {
 		units[i] = uint16(body[2*i]) | uint16(body[2*i+1])<<8
+		if bigEndian {
+			units[i] = uint16(body[2*i+1]) | uint16(body[2*i])<<8
+		}
 	}
 	out := make([]byte, 0, len(body))
 	for i := 0; i < len(units); i++ {
@@ -132,6 +176,21 @@ func Transcode(body []byte, charset string) ([]byte, error) {
 		out = utf8.AppendRune(out, u)
 	}
 	return out, nil
+}
+
+// formText is how the form formatter reads a body: Encoding.UTF8.GetString whatever the charset, a byte
+// order mark kept as a character, every byte that is not UTF-8 as U+FFFD.
+func formText(body []byte) []byte {
+	if utf8.Valid(body) {
+		return body
+	}
+	out := make([]byte, 0, len(body)+8)
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRune(body[i:])
+		out = utf8.AppendRune(out, r)
+		i += size
+	}
+	return out
 }
 
 // DecodeForm binds application/x-www-form-urlencoded as Web API's jQuery/MVC form formatter does for flat
@@ -186,9 +245,10 @@ func DecodeForm(c *Contract, text []byte) (any, error) {
 
 var errOverflow = errors.New("Value was either too large or too small.")
 
-// setFromText converts form text with the member type's TypeConverter rules.
+// setFromText converts form text with the member type's TypeConverter (Int32Converter, BooleanConverter, ...):
+// the text trimmed of white space; numbers in decimal, or hexadecimal after '#', "0x" or "&h".
 func setFromText(m *Member, f reflect.Value, raw string) error {
-	s := strings.TrimSpace(raw)
+	s := strings.TrimFunc(raw, isNetSpace)
 	switch m.Kind {
 	case String:
 		f.Set(reflect.ValueOf(&raw))
@@ -197,17 +257,23 @@ func setFromText(m *Member, f reflect.Value, raw string) error {
 		if m.Kind == Int64 || m.Kind == NullableInt64 {
 			bits = 64
 		}
-		v, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, bits)
-		if err != nil && m.Kind == EnumKind {
-			if x, ok := m.Enum.Parse(s, true); ok {
-				v, err = x, nil
-			}
-		}
-		if err != nil {
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		var v int64
+		var ok bool
+		switch {
+		case m.Kind == EnumKind:
+			v, ok = parseNetEnum(m.Enum, s)
+		case strings.HasPrefix(s, "#"):
+			v, ok = hexNumber(s[1:], bits)
+		case len(s) >= 2 && (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') || s[0] == '&' && (s[1] == 'h' || s[1] == 'H')):
+			v, ok = hexNumber(s[2:], bits)
+		default:
+			v, ok = jsonnet.ParseNetInt(s, bits)
+			if !ok && netIntegerSyntax(s) {
 				return errOverflow
 			}
-			return err
+		}
+		if !ok {
+			return errors.New("not a number")
 		}
 		switch m.Kind {
 		case NullableInt32:
@@ -219,7 +285,7 @@ func setFromText(m *Member, f reflect.Value, raw string) error {
 			f.SetInt(v)
 		}
 	case Bool:
-		switch strings.ToLower(s) {
+		switch strings.ToLower(strings.TrimFunc(s, func(c rune) bool { return c == 0 || isNetSpace(c) })) {
 		case "true":
 			f.SetBool(true)
 		case "false":
@@ -228,7 +294,7 @@ func setFromText(m *Member, f reflect.Value, raw string) error {
 			return errors.New("not a boolean")
 		}
 	case GuidKind:
-		g, err := ParseGuid(s)
+		g, err := parseNetGuid(s)
 		if err != nil {
 			return err
 		}
@@ -237,6 +303,33 @@ func setFromText(m *Member, f reflect.Value, raw string) error {
 		return errors.New("not a flat member")
 	}
 	return nil
+}
+
+// hexNumber is Convert.ToInt32/ToInt64(s, 16): hexadecimal digits taken as two's complement.
+func hexNumber(s string, bits int) (int64, bool) {
+	u, err := strconv.ParseUint(s, 16, bits)
+	if err != nil || s == "" || s[0] == '+' {
+		return 0, false
+	}
+	if bits == 32 {
+		return int64(int32(uint32(u))), true
+	}
+	return int64(u), true
+}
+
+// netIntegerSyntax tells an integer that only overflows from text that is no integer at all.
+func netIntegerSyntax(s string) bool {
+	t := strings.TrimFunc(s, func(c rune) bool { return c == ' ' || c >= '\t' && c <= '\r' })
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "-"), "+")
+	if t == "" {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 type formPair struct{ key, value string }
@@ -253,13 +346,51 @@ func parseForm(text string) []formPair {
 	return pairs
 }
 
+// urlDecode is the form formatter's decoding: '+' is a space, then Uri.UnescapeDataString: %XX sequences
+// that spell UTF-8 become their characters, any other % stays as it is written.
 func urlDecode(s string) string {
 	s = strings.ReplaceAll(s, "+", " ")
-	if d, err := url.PathUnescape(s); err == nil {
-		return d
+	if !strings.Contains(s, "%") {
+		return s
 	}
-	return s
+	var out []byte
+	for i := 0; i < len(s); {
+		if s[i] != '%' {
+			out = append(out, s[i])
+			i++
+			continue
+		}
+		// A run of %XX escapes, decoded as UTF-8 character by character.
+		var raw []byte
+		var at []int
+		j := i
+		for j+2 < len(s) && s[j] == '%' && isHex(s[j+1]) && isHex(s[j+2]) {
+			b, _ := strconv.ParseUint(s[j+1:j+3], 16, 8)
+			raw = append(raw, byte(b))
+			at = append(at, j)
+			j += 3
+		}
+		if len(raw) == 0 {
+			out = append(out, s[i])
+			i++
+			continue
+		}
+		for k := 0; k < len(raw); {
+			r, size := utf8.DecodeRune(raw[k:])
+			if r == utf8.RuneError && size <= 1 {
+				out = append(out, s[at[k]:at[k]+3]...)
+				k++
+				continue
+			}
+			out = utf8.AppendRune(out, r)
+			k += size
+		}
+		i = j
+	}
+	return string(out)
 }
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 func lookupFirst(pairs []formPair, name string) (string, bool) {
 	for _, p := range pairs {
@@ -278,37 +409,11 @@ func bindR7(c *Contract, mediaType string, text []byte) (any, error) {
 	var pairs []formPair
 	switch mediaType {
 	case "application/json":
-		r := jsonnet.NewReader(text)
-		if err := r.Read(); err != nil {
+		leaves, err := r7JSONLeaves(text)
+		if err != nil {
 			return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
 		}
-		if r.Token != jsonnet.StartObject {
-			return nil, &DecodeError{Errors: []FieldError{{Err: errors.New("the JSON root must be an object")}}}
-		}
-		for {
-			if err := r.Read(); err != nil {
-				return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
-			}
-			if r.Token != jsonnet.PropertyName {
-				break
-			}
-			name := r.Value
-			if err := r.Read(); err != nil {
-				return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
-			}
-			switch r.Token {
-			case jsonnet.String, jsonnet.Integer, jsonnet.Float:
-				pairs = append(pairs, formPair{name, r.Value})
-			case jsonnet.Boolean:
-				pairs = append(pairs, formPair{name, strconv.FormatBool(r.Bool)})
-			case jsonnet.Null:
-				pairs = append(pairs, formPair{name, ""})
-			default:
-				if err := r.Skip(); err != nil {
-					return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
-				}
-			}
-		}
+		pairs = leaves
 	case "text/xml":
 		leaves, err := xmlLeaves(text)
 		if err != nil {

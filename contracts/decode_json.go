@@ -31,7 +31,9 @@ func (e *DecodeError) Error() string {
 	return e.Errors[0].Err.Error()
 }
 
-// jsonBinder populates Go values from a Json.NET token stream with Json.NET's conversion rules.
+// jsonBinder populates Go values from a Json.NET token stream with Json.NET's conversion rules. It reads
+// the input form (ReadInput); request and response bodies go through DecodeJSON's emulation of Json.NET's
+// serializer (decode_jsonnet.go).
 type jsonBinder struct {
 	r    *jsonnet.Reader
 	errs []FieldError
@@ -39,19 +41,6 @@ type jsonBinder struct {
 	// member, and numbers are read as decimals (no float rounding).
 	input  bool
 	broken bool // a syntax error stopped the reader
-}
-
-// DecodeJSON binds a JSON body (UTF-8, without a BOM) to a new value of the contract's type, as the app's
-// Web API JSON formatter reads it: case-insensitive member names, the last of duplicate keys wins, unknown
-// members and trailing text ignored, [Required] members must be present. It returns nil for a body
-// holding no value (Web API hands the action a null model). Every error Json.NET would log is returned.
-func DecodeJSON(c *Contract, body []byte) (any, error) {
-	b := &jsonBinder{r: jsonnet.NewReader(body)}
-	v := b.root(c)
-	if len(b.errs) > 0 {
-		return v, &DecodeError{Errors: b.errs}
-	}
-	return v, nil
 }
 
 func (b *jsonBinder) fail(err error) {
@@ -73,23 +62,6 @@ func (b *jsonBinder) read() bool {
 		return false
 	}
 	return true
-}
-
-func (b *jsonBinder) root(c *Contract) any {
-	if !b.read() {
-		return nil
-	}
-	switch b.r.Token {
-	case jsonnet.None, jsonnet.Null, jsonnet.Undefined:
-		return nil
-	case jsonnet.StartObject:
-		v := reflect.New(c.Go)
-		b.object(c, v.Elem())
-		return v.Interface()
-	}
-	b.fail(fmt.Errorf("Error converting value %s to type '%s'.", b.describe(), c.Name))
-	b.skip()
-	return nil
 }
 
 func (b *jsonBinder) describe() string {
@@ -441,7 +413,7 @@ func (b *jsonBinder) scalarText() (string, error) {
 			return r.Value, nil
 		}
 		v, _ := strconv.ParseFloat(r.Value, 64)
-		return formatDouble(v), nil
+		return jsonnet.FormatDouble(v), nil
 	case jsonnet.Boolean:
 		if r.Bool {
 			return "True", nil
@@ -449,29 +421,6 @@ func (b *jsonBinder) scalarText() (string, error) {
 		return "False", nil
 	}
 	return "", fmt.Errorf("Unexpected token when reading string: %s.", r.Token)
-}
-
-// formatDouble prints a double as .NET Framework's Double.ToString() does (15 significant digits).
-func formatDouble(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "Infinity"
-	case math.IsInf(v, -1):
-		return "-Infinity"
-	}
-	s := strconv.FormatFloat(v, 'G', 15, 64)
-	if i := strings.IndexByte(s, 'E'); i >= 0 {
-		mant, exp := s[:i], s[i+1:]
-		sign := exp[0]
-		exp = strings.TrimLeft(exp[1:], "0")
-		for len(exp) < 2 {
-			exp = "0" + exp
-		}
-		s = mant + "E" + string(sign) + exp
-	}
-	return s
 }
 
 // integer reads an integer member (or an enum) with Json.NET's coercions: numeric strings, floats rounded

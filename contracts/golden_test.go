@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,6 +115,9 @@ func checkCase(t *testing.T, name string, c *contracts.Contract, oc oracleCase) 
 	}
 }
 
+// whitespaceText finds an element whose text is white space only.
+var whitespaceText = regexp.MustCompile(">[ \t\r\n]+</")
+
 // roundTrip decodes wire bytes and checks that the bound value encodes to the same bytes.
 func roundTrip(t *testing.T, name string, c *contracts.Contract, format string, wire []byte) {
 	t.Helper()
@@ -122,6 +126,17 @@ func roundTrip(t *testing.T, name string, c *contracts.Contract, format string, 
 		// ASC.Api binds every value as text (a JSON null arrives as ""), and its XML binding reads text/xml
 		// leaves, not Web API's DataContract XML: reading is lossy by design, so no round trip here
 		// (TestR7RequestBinding covers it).
+		return
+	}
+	if c.App.ASCAPI && format == "xml" && bytes.Contains(wire, []byte("<error />")) {
+		// Json.NET's XML conversion writes an empty error object ({}) as <error />, the form an empty
+		// element takes; reading back (ours and the oracle's deserialize alike) gives null, which ASC.Api
+		// leaves out: lossy by design.
+		return
+	}
+	if c.App.ASCAPI && format == "xml" && whitespaceText.Match(wire) {
+		// XDocument.Parse drops text of white space only: a string of spaces or line breaks reads back as
+		// "" (ours and the oracle's deserialize alike): lossy by design.
 		return
 	}
 	back, err := contracts.Decode(c, contentType, wire)

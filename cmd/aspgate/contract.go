@@ -136,7 +136,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("the body is larger than %d bytes", limit)
+		return nil, fmt.Errorf("the body is too large: more than %d bytes", limit)
 	}
 	return data, nil
 }
