@@ -151,3 +151,21 @@ func TestFacesPassRequestData(t *testing.T) {
 		t.Errorf("change input %+v", fake.lastIn)
 	}
 }
+
+// TestPanicIsWebAPI500 checks that a failing action never reaches the client as Echo's or Go's words.
+func TestPanicIsWebAPI500(t *testing.T) {
+	lc, _ := contracts.Lookup("lcmanager", "RememberMessageRequest")
+	lcr, _ := contracts.Lookup("lcmanager", "RememberMessageResponse")
+	e := echo.New()
+	(&handlers.WebAPI{NotFoundApp: contracts.LCManager, Endpoints: []handlers.Endpoint{{App: contracts.LCManager,
+		Path: "api/user/RememberMessage", Param: "request", Request: lc, Response: lcr,
+		Action: func(*handlers.Call) (handlers.Reply, error) { panic("boom") }}}}).Register(e)
+	req := httptest.NewRequest(http.MethodPost, "/api/user/RememberMessage", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/xml")
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	if w.Code != 500 || w.Body.String() != "<Error><Message>An error has occurred.</Message></Error>" {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -69,8 +70,37 @@ type WebAPI struct {
 // reproduced here rather than through Echo's router, which matches paths case-sensitively and answers
 // in its own words.
 func (w *WebAPI) Register(e *echo.Echo) {
+	e.HTTPErrorHandler = w.handleError
+	e.Use(recoverPanics)
 	e.Any("/*", w.serve)
 	e.Any("/", w.serve)
+}
+
+// recoverPanics turns a panic in a handler into an error, so that the client gets Web API's 500 and the
+// server goes on.
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// handleError replaces Echo's error handler: whatever fails outside the pipeline's own answers is Web
+// API's 500 "An error has occurred.", negotiated like any response, never Echo's words or Go error text.
+func (w *WebAPI) handleError(err error, c echo.Context) {
+	log := w.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(c.Request().Context(), "request failed", "error", err.Error())
+	if c.Response().Committed {
+		return
+	}
+	_ = writeError(c, w.NotFoundApp, http.StatusInternalServerError, &contracts.HttpError{Message: contracts.HiddenErrorMessage})
 }
 
 func (w *WebAPI) maxBody() int64 {
