@@ -275,15 +275,7 @@ func setFromText(m *Member, f reflect.Value, raw string) error {
 		if !ok {
 			return errors.New("not a number")
 		}
-		switch m.Kind {
-		case NullableInt32:
-			x := int32(v)
-			f.Set(reflect.ValueOf(&x))
-		case NullableInt64:
-			f.Set(reflect.ValueOf(&v))
-		default:
-			f.SetInt(v)
-		}
+		setInteger(m, f, v)
 	case Bool:
 		switch strings.ToLower(strings.TrimFunc(s, func(c rune) bool { return c == 0 || isNetSpace(c) })) {
 		case "true":

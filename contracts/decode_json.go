@@ -243,15 +243,7 @@ func (b *jsonBinder) convert(m *Member, f reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		switch m.Kind {
-		case NullableInt32:
-			x := int32(v)
-			f.Set(reflect.ValueOf(&x))
-		case NullableInt64:
-			f.Set(reflect.ValueOf(&v))
-		default:
-			f.SetInt(v)
-		}
+		setInteger(m, f, v)
 	case Bool:
 		v, err := b.boolean()
 		if err != nil {

@@ -180,15 +180,7 @@ func readDCValue(m *Member, n *xmlns.Node, f reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		switch m.Kind {
-		case NullableInt32:
-			x := int32(v)
-			f.Set(reflect.ValueOf(&x))
-		case NullableInt64:
-			f.Set(reflect.ValueOf(&v))
-		default:
-			f.SetInt(v)
-		}
+		setInteger(m, f, v)
 	case Bool:
 		b, err := xmlBool(n.Text)
 		if err != nil {

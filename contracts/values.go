@@ -196,3 +196,17 @@ func isUpper(r rune) bool   { return unicode.IsUpper(r) }
 func toLower(r rune) rune   { return unicode.ToLower(r) }
 func itoa(v int64) string   { return strconv.FormatInt(v, 10) }
 func quote(s string) string { return strconv.Quote(s) }
+
+// setInteger stores a bound integer in a member of any integer kind: int, long, their Nullable forms and
+// enums. Range checks are the reader's.
+func setInteger(m *Member, f reflect.Value, v int64) {
+	switch m.Kind {
+	case NullableInt32:
+		x := int32(v)
+		f.Set(reflect.ValueOf(&x))
+	case NullableInt64:
+		f.Set(reflect.ValueOf(&v))
+	default:
+		f.SetInt(v)
+	}
+}
