@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"aspgate/contracts/jsonnet"
 )
 
 // Kind is the CLR shape of a member, which decides how each format writes and reads it.
@@ -63,6 +65,7 @@ type Member struct {
 
 	index    int    // Go field index
 	jsonName string // resolved JSON name
+	jsonKey  []byte // jsonName quoted and followed by ':', made once for the encoder
 }
 
 // JSONName is the member's name in the app's JSON.
@@ -205,6 +208,7 @@ func resolve(c *Contract) {
 		if c.App != nil && (c.App.CamelCase || c.App.ASCAPI) {
 			m.jsonName = CamelCase(m.Name)
 		}
+		m.jsonKey = append(jsonnet.AppendString(nil, m.jsonName, jsonnet.Default), ':')
 		if m.Elem != nil && m.Elem.App == nil {
 			m.Elem.App = c.App
 		}

@@ -1,9 +1,11 @@
 package contracts
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 
 	"aspgate/contracts/jsonnet"
 )
@@ -18,9 +20,32 @@ func AppendJSON(dst []byte, c *Contract, v any) ([]byte, error) {
 	return appendJSONObject(dst, c, rv), nil
 }
 
-// EncodeJSON returns v as the app's JSON.
+// EncodeJSON returns v as the app's JSON in a new slice. A caller that has a buffer to reuse should call
+// AppendJSON instead.
 func EncodeJSON(c *Contract, v any) ([]byte, error) {
-	return AppendJSON(make([]byte, 0, 256), c, v)
+	return encodeExact(AppendJSON, c, v)
+}
+
+// scratch holds the buffers EncodeJSON and EncodeXML write into before copying the document out at its exact
+// size: one allocation per call whatever the size (no growing and copying on the way), and no slack capacity
+// kept alive by the caller. The pool holds *[]byte because putting a slice itself in an interface allocates.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxScratch bounds the buffers that go back to the pool, so that one huge document does not stay pinned.
+const maxScratch = 64 << 10
+
+func encodeExact(appendTo func([]byte, *Contract, any) ([]byte, error), c *Contract, v any) ([]byte, error) {
+	p := scratch.Get().(*[]byte)
+	b, err := appendTo((*p)[:0], c, v)
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
+	}
+	if cap(b) <= maxScratch {
+		*p = b[:0]
+		scratch.Put(p)
+	}
+	return out, err
 }
 
 func valueOf(c *Contract, v any) (reflect.Value, error) {
@@ -54,8 +79,7 @@ func appendJSONObject(dst []byte, c *Contract, rv reflect.Value) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = jsonnet.AppendString(dst, m.jsonName, jsonnet.Default)
-		dst = append(dst, ':')
+		dst = append(dst, m.jsonKey...)
 		if m.ReadOnly {
 			dst = strconv.AppendBool(dst, rv.Addr().Interface().(interface{ IsSuccess() bool }).IsSuccess())
 			continue

@@ -32,19 +32,23 @@ func AppendXML(dst []byte, c *Contract, v any) ([]byte, error) {
 	return w.Bytes()
 }
 
-// EncodeXML returns v as the app's XML.
+// EncodeXML returns v as the app's XML in a new slice. A caller that has a buffer to reuse should call
+// AppendXML instead.
 func EncodeXML(c *Contract, v any) ([]byte, error) {
-	return AppendXML(make([]byte, 0, 512), c, v)
+	return encodeExact(AppendXML, c, v)
 }
 
 // arrayPrefixes are the prefixes DataContractSerializer makes up for a namespace first declared at depth
-// N: "d" + N + "p1".
-var arrayPrefixes = func() []string {
+// N: "d" + N + "p1". schemaTypes are the i:type values of ISerializable entries at depth N, made once so
+// that writing an exception concatenates nothing.
+var arrayPrefixes, schemaTypes = func() ([]string, []struct{ str, int string }) {
 	p := make([]string, xmlns.MaxDepth+1)
+	t := make([]struct{ str, int string }, len(p))
 	for i := range p {
 		p[i] = "d" + strconv.Itoa(i) + "p1"
+		t[i].str, t[i].int = p[i]+":string", p[i]+":int"
 	}
-	return p
+	return p, t
 }()
 
 const systemNS = xmlns.DataContractPrefix + "System"
@@ -141,32 +145,34 @@ func writeDCMembers(w *xmlns.Writer, c *Contract, rv reflect.Value, depth int) e
 // writeDCException writes the ISerializable entries: each in no namespace, typed with i:type.
 func writeDCException(w *xmlns.Writer, e *Exception, depth int) {
 	var num [12]byte
-	prefix := arrayPrefixes[depth]
-	typed := func(typ string) {
-		w.Attr("xmlns", prefix, xmlns.Schema)
-		w.Attr("i", "type", typ)
-	}
+	prefix, types := arrayPrefixes[depth], schemaTypes[depth]
 	for _, entry := range exceptionEntries {
 		w.StartElement("", entry.Name, "")
 		switch {
 		case entry.Name == "ClassName":
-			typed(prefix + ":string")
+			writeSchemaType(w, prefix, types.str)
 			w.Text(exceptionClassName)
 		case entry.Kind == 'n':
 			w.Attr("i", "nil", "true")
 		case entry.Kind == 'i':
-			typed(prefix + ":int")
+			writeSchemaType(w, prefix, types.int)
 			w.RawBytes(strconv.AppendInt(num[:0], int64(*e.int(entry.Name)), 10))
 		default:
 			if p := *e.str(entry.Name); p == nil {
 				w.Attr("i", "nil", "true")
 			} else {
-				typed(prefix + ":string")
+				writeSchemaType(w, prefix, types.str)
 				w.Text(*p)
 			}
 		}
 		w.EndElement()
 	}
+}
+
+// writeSchemaType declares the XML Schema namespace under prefix and types the open element with it.
+func writeSchemaType(w *xmlns.Writer, prefix, typ string) {
+	w.Attr("xmlns", prefix, xmlns.Schema)
+	w.Attr("i", "type", typ)
 }
 
 // writeR7Members writes an ASC.Api object as Json.NET's XmlNodeConverter turns its JSON into elements:

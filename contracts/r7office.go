@@ -230,7 +230,8 @@ func (d *ApiDateTime) appendText(dst []byte) []byte {
 }
 
 func appendPadded(dst []byte, v int64, width int) []byte {
-	s := strconv.FormatInt(v, 10)
+	var digits [20]byte
+	s := strconv.AppendInt(digits[:0], v, 10) // not FormatInt: that allocates for v >= 100
 	for i := len(s); i < width; i++ {
 		dst = append(dst, '0')
 	}

@@ -54,9 +54,12 @@ func (e *InvalidCharError) Error() string {
 	return fmt.Sprintf("'%c', hexadecimal value 0x%02X, is an invalid character", e.Char, e.Char)
 }
 
+// frame is an open element. Its qualified name is kept as a position in the buffer, where the start tag
+// wrote it, rather than as strings: the end tag copies it from there, and a frame of ints is smaller (a
+// Writer is zeroed on every document) and costs no GC write barriers when stored.
 type frame struct {
-	prefix, local string
-	defaultNS     string
+	nameAt, nameLen int
+	defaultNS       string
 }
 
 // Writer appends XML to a byte slice. The zero value is not usable; call Reset. A Writer is small enough to
@@ -74,6 +77,9 @@ type Writer struct {
 	pendingNS string // default namespace to declare when the open start tag closes
 	pending   bool
 	err       error
+	// plainNS is the last namespace declared that needed no escaping. Sibling elements of a base class
+	// declare their namespace one after another, so this spares most of the scans of long URIs.
+	plainNS string
 }
 
 // Reset starts a new document that is appended to buf.
@@ -108,17 +114,17 @@ func (w *Writer) StartElement(prefix, local, ns string) {
 	if w.depth > 0 {
 		inScope = w.stack[w.depth-1].defaultNS
 	}
-	f := frame{prefix: prefix, local: local, defaultNS: inScope}
 	w.pending = false
 	if prefix == "" && (ns != inScope || w.depth == 0 && ns != "") {
-		f.defaultNS = ns
+		inScope = ns
 		w.pendingNS = ns
 		w.pending = true
 	}
-	w.stack[w.depth] = f
-	w.depth++
 	w.buf = append(w.buf, '<')
+	at := len(w.buf)
 	w.appendName(prefix, local)
+	w.stack[w.depth] = frame{nameAt: at, nameLen: len(w.buf) - at, defaultNS: inScope}
+	w.depth++
 	w.open = true
 }
 
@@ -203,7 +209,7 @@ func (w *Writer) EndElement() {
 		return
 	}
 	w.buf = append(w.buf, '<', '/')
-	w.appendName(f.prefix, f.local)
+	w.buf = append(w.buf, w.buf[f.nameAt:f.nameAt+f.nameLen]...)
 	w.buf = append(w.buf, '>')
 }
 
@@ -221,7 +227,11 @@ func (w *Writer) flushNS() {
 		return
 	}
 	w.buf = append(w.buf, ` xmlns="`...)
-	w.escape(w.pendingNS, true)
+	if w.pendingNS == w.plainNS {
+		w.buf = append(w.buf, w.pendingNS...)
+	} else if w.escape(w.pendingNS, true) {
+		w.plainNS = w.pendingNS
+	}
 	w.buf = append(w.buf, '"')
 	w.pending = false
 }
@@ -236,19 +246,46 @@ func (w *Writer) appendName(prefix, local string) {
 
 const hexDigits = "0123456789ABCDEF"
 
+// plain classifies bytes for escape: plainText marks the ASCII bytes a text node copies as they are,
+// plainAttr those an attribute value copies (the same less '"'). Bytes of multi-byte UTF-8 sequences are
+// not plain; escape decodes them. A table lookup per byte is what keeps escape off the top of the encode
+// profiles: most of the text written is namespace URIs and ASCII values with nothing to escape.
+const (
+	plainText = 1 << iota
+	plainAttr
+)
+
+var plain = func() (t [256]uint8) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		switch c {
+		case '<', '>', '&':
+		case '"':
+			t[c] = plainText
+		default:
+			t[c] = plainText | plainAttr
+		}
+	}
+	return t
+}()
+
 // escape appends s with the flavor's text rules. Strings may carry lone UTF-16 surrogates in WTF-8 form
 // (see DecodeWTF8); like the legacy writers' UTF-8 encoder they come out as U+FFFD, and so does any byte
-// that is not UTF-8.
-func (w *Writer) escape(s string, attr bool) {
+// that is not UTF-8. Runs of characters written as they are, non-ASCII ones included, are copied in one
+// append. It reports whether s was copied unchanged.
+func (w *Writer) escape(s string, attr bool) (verbatim bool) {
+	mask := uint8(plainText)
+	if attr {
+		mask = plainAttr
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '>' && c != '&' && !(attr && c == '"') {
+		if plain[c]&mask != 0 {
 			i++
 			continue
 		}
-		w.buf = append(w.buf, s[start:i]...)
 		if c < utf8.RuneSelf {
+			w.buf = append(w.buf, s[start:i]...)
 			i++
 			switch c {
 			case '<':
@@ -277,8 +314,10 @@ func (w *Writer) escape(s string, attr bool) {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			// A lone surrogate (WTF-8: ED A0..BF xx) or a stray byte.
+			w.buf = append(w.buf, s[start:i]...)
 			if IsSurrogateAt(s, i) {
 				if w.flavor == XLinq {
 					w.invalid(rune(0xD800 | (rune(s[i+1])&0x3F)<<6 | rune(s[i+2])&0x3F))
@@ -286,15 +325,16 @@ func (w *Writer) escape(s string, attr bool) {
 				size = 3
 			}
 			w.buf = append(w.buf, "\uFFFD"...)
-		} else if r == 0xFFFE || r == 0xFFFF {
+			start = i + size
+		case r == 0xFFFE || r == 0xFFFF:
+			w.buf = append(w.buf, s[start:i]...)
 			w.invalid(r)
-		} else {
-			w.buf = append(w.buf, s[i:i+size]...)
+			start = i + size
 		}
 		i += size
-		start = i
 	}
 	w.buf = append(w.buf, s[start:]...)
+	return start == 0 // start moves only past a character that was not copied as it is
 }
 
 // invalid handles a character XML cannot carry: a character reference for DataContract, an error for XLinq.

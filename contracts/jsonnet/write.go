@@ -26,17 +26,43 @@ const (
 
 const lowerHex = "0123456789abcdef"
 
+// plain classifies bytes for AppendString: plainJSON marks the ASCII bytes Json.NET writes as they are,
+// plainASCAPI those ASC.Api does (the same less '/'). Bytes of multi-byte UTF-8 sequences are not plain;
+// AppendString decodes them. One table lookup per byte instead of a chain of comparisons matters because
+// nearly every byte of a response is plain.
+const (
+	plainJSON = 1 << iota
+	plainASCAPI
+)
+
+var plain = func() (t [256]uint8) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		switch c {
+		case '"', '\\':
+		case '/':
+			t[c] = plainJSON
+		default:
+			t[c] = plainJSON | plainASCAPI
+		}
+	}
+	return t
+}()
+
 // AppendString appends s as a quoted JSON string.
 func AppendString(dst []byte, s string, mode Escaping) []byte {
+	mask := uint8(plainJSON)
+	if mode == ASCAPI {
+		mask = plainASCAPI
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c]&mask != 0 {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && !(mode == ASCAPI && c == '/') {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			i++
 			start = i
