@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"aspgate/contracts"
 )
 
 // Negotiated is the formatter and Content-Type Web API picks for a response.
@@ -66,7 +68,7 @@ type mediaRange struct {
 // over all; ties go to the first formatter, Json.NET); then a request media type match; then Json.NET.
 func Negotiate(accept, acceptCharset, requestContentType string) Negotiated {
 	ranges := parseAccept(accept)
-	reqType, reqCharset := splitContentType(requestContentType)
+	reqType, reqCharset := contracts.MediaType(requestContentType)
 	var matches []match
 	for i, w := range writers {
 		m := match{writer: i}
@@ -233,17 +235,4 @@ func quality(params string) float64 {
 		return q
 	}
 	return 1
-}
-
-// splitContentType returns the lower-case media type and charset of a Content-Type.
-func splitContentType(ct string) (mediaType, charset string) {
-	parts := strings.Split(ct, ";")
-	mediaType = strings.ToLower(strings.TrimSpace(parts[0]))
-	for _, p := range parts[1:] {
-		k, v, ok := strings.Cut(p, "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "charset") {
-			charset = strings.Trim(strings.TrimSpace(v), `"`)
-		}
-	}
-	return mediaType, charset
 }
