@@ -6,6 +6,7 @@ package account
 
 import (
 	"errors"
+	"net/url"
 	"time"
 )
 
@@ -36,15 +37,48 @@ const (
 	Email Channel = "email"
 )
 
+// MessageKind says what a message carries, which picks its template.
+type MessageKind string
+
+// The message kinds.
+const (
+	// KindCode carries a one-time code that resets a password (lcmanager's RememberMessage).
+	KindCode MessageKind = "code"
+	// KindChangeLink carries a link to the password-change page (aries' ForgotPassword).
+	KindChangeLink MessageKind = "change-link"
+	// KindLoginCode carries a one-time code that confirms a sign-in or a new phone (r7office).
+	KindLoginCode MessageKind = "login-code"
+)
+
 // Message is an outbox entry: written in the same transaction as the code or request it carries, delivered
-// later. Secret is the code or ChangeRequestId itself, kept until delivery.
+// later. It holds facts, not text: delivery renders the words from templates when it sends, so the only
+// copy of the secret outside the recovery tables' HMACs is Secret, which is erased once the message is
+// sent or dead.
 type Message struct {
-	App     string
-	Channel Channel
-	To      string
-	Subject string
-	Body    string
-	Secret  string
+	App       string
+	Channel   Channel
+	Kind      MessageKind
+	To        string
+	Secret    string    // the code or ChangeRequestId itself
+	LinkBase  string    // for KindChangeLink: the link without its secret, which Link appends
+	ExpiresAt time.Time // when the code or link stops working
+}
+
+// Link is the link a KindChangeLink message carries ("" for other kinds).
+func (m Message) Link() string {
+	if m.Kind != KindChangeLink || m.Secret == "" {
+		return ""
+	}
+	return m.LinkBase + url.QueryEscape(m.Secret)
+}
+
+// QueuedMessage is a message in the outbox, as the dispatcher claims it.
+type QueuedMessage struct {
+	ID int64
+	Message
+	Attempts       int // delivery attempts so far, this one included
+	CreatedAt      time.Time
+	IdempotencyKey string // the same on every attempt, so a provider can drop a resend
 }
 
 // Errors of the flows. Handlers map each to its face's legacy answer in one table.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -104,7 +103,8 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (string, error) {
 		return "", err
 	}
 	code := NewCode6()
-	msg := codeMessage(r.App, channel, recipient, code)
+	msg := Message{App: r.App, Channel: channel, Kind: KindCode, To: recipient, Secret: code,
+		ExpiresAt: now.Add(s.Config.CodeTTL)}
 	err = s.Store.IssueCode(ctx, NewCode{
 		UserID: u.ID, Purpose: PurposeReset, MAC: s.codeMAC(u.ID, code),
 		CreatedAt: now, ExpiresAt: now.Add(s.Config.CodeTTL),
@@ -118,15 +118,6 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (string, error) {
 
 func (s *Service) codeMAC(userID int64, code string) []byte {
 	return s.Keys.MAC(macCode, fmt.Sprintf("%d:%s", userID, code))
-}
-
-func codeMessage(app string, channel Channel, to, code string) Message {
-	text := "Код подтверждения: " + code + ". Никому не сообщайте этот код."
-	m := Message{App: app, Channel: channel, To: to, Body: text, Secret: code}
-	if channel == Email {
-		m.Subject = "Код подтверждения"
-	}
-	return m
 }
 
 // ResetWithCode consumes a code sent by SendCode and sets a new password. Every way a code can fail
@@ -213,12 +204,8 @@ func (s *Service) SendChangeLink(ctx context.Context, r LinkRequest) error {
 		return err
 	}
 	id := NewToken(32)
-	link := s.Config.LinkBaseURL + "?id=" + url.QueryEscape(id)
-	msg := Message{
-		App: r.App, Channel: Email, To: u.Email, Secret: id,
-		Subject: "Password change",
-		Body:    "A password change was requested for your account. Open this link within the hour to choose a new password:\n" + link + "\nIf you did not ask for it, ignore this message.",
-	}
+	msg := Message{App: r.App, Channel: Email, Kind: KindChangeLink, To: u.Email, Secret: id,
+		LinkBase: linkBase(s.Config.LinkBaseURL), ExpiresAt: now.Add(s.Config.ChangeTTL)}
 	err = s.Store.IssueChangeRequest(ctx, NewChangeRequest{
 		UserID: u.ID, MAC: s.Keys.MAC(macChange, id), CreatedAt: now, ExpiresAt: now.Add(s.Config.ChangeTTL),
 	}, msg)
@@ -297,4 +284,13 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) (*User, er
 	}
 	s.log().InfoContext(ctx, "password changed with a change request", "user_id", u.ID)
 	return u, nil
+}
+
+// linkBase is the change page's URL ready for the ChangeRequestId: URL?id= (or URL&id= when the URL
+// already has a query).
+func linkBase(page string) string {
+	if strings.Contains(page, "?") {
+		return page + "&id="
+	}
+	return page + "?id="
 }

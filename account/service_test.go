@@ -67,7 +67,8 @@ func (f *fixture) mustCode(tb testing.TB) string {
 		tb.Fatalf("session id %q", sid)
 	}
 	m := f.store.lastMessage()
-	if m.Channel != account.SMS || m.To != f.user.Phone || !codeRE.MatchString(m.Body) || m.Secret == "" {
+	if m.Channel != account.SMS || m.To != f.user.Phone || m.Kind != account.KindCode || !codeRE.MatchString(m.Secret) ||
+		m.ExpiresAt.IsZero() {
 		tb.Fatalf("message %+v", m)
 	}
 	return m.Secret
@@ -239,7 +240,8 @@ func TestLinkFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := f.store.lastMessage()
-	if m.To != f.user.Email || !strings.Contains(m.Body, "?id="+url.QueryEscape(m.Secret)) || len(m.Secret) < 22 {
+	if m.To != f.user.Email || m.Kind != account.KindChangeLink ||
+		m.Link() != "http://localhost:8080/password/change?id="+url.QueryEscape(m.Secret) || len(m.Secret) < 22 {
 		t.Fatalf("message %+v", m)
 	}
 	id := m.Secret

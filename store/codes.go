@@ -29,6 +29,7 @@ func (db *DB) IssueCode(ctx context.Context, c account.NewCode, msg account.Mess
 	if err != nil {
 		return fmt.Errorf("store: issue code: %w", err)
 	}
+	db.enqueued()
 	return nil
 }
 
@@ -116,6 +117,7 @@ func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest
 	if err != nil {
 		return fmt.Errorf("store: issue change request: %w", conflict(err))
 	}
+	db.enqueued()
 	return nil
 }
 

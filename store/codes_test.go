@@ -25,7 +25,7 @@ func TestCodes(t *testing.T) {
 		t.Helper()
 		err := db.IssueCode(ctx, account.NewCode{UserID: user, Purpose: "reset", MAC: []byte(mac), CreatedAt: at,
 			ExpiresAt: at.Add(10 * time.Minute)}, account.Message{App: "lcmanager", Channel: account.SMS,
-			To: "79990000001", Body: "code " + mac, Secret: mac})
+			Kind: account.KindCode, To: "79990000001", Secret: mac, ExpiresAt: at.Add(10 * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func TestCodes(t *testing.T) {
 	}
 	// Another purpose and another user keep their own live codes.
 	if err := db.IssueCode(ctx, account.NewCode{UserID: alice, Purpose: "2fa", MAC: []byte("mac-2fa"), CreatedAt: t0,
-		ExpiresAt: t0.Add(time.Minute)}, account.Message{App: "r7office", Channel: account.SMS, To: "79990000001"}); err != nil {
+		ExpiresAt: t0.Add(time.Minute)}, account.Message{App: "r7office", Channel: account.SMS, Kind: account.KindLoginCode, To: "79990000001"}); err != nil {
 		t.Fatal(err)
 	}
 	issue(bob, "mac-bob", t0)
@@ -121,7 +121,7 @@ func TestCodes(t *testing.T) {
 	if !slices.Equal(secrets, []string{"mac-1", "mac-2", "", "mac-bob"}) {
 		t.Fatalf("outbox secrets = %q", secrets)
 	}
-	if rows[0].App != "lcmanager" || rows[0].To != "79990000001" || rows[0].Body != "code mac-1" || !rows[0].CreatedAt.Equal(t0) {
+	if rows[0].App != "lcmanager" || rows[0].To != "79990000001" || rows[0].Kind != account.KindCode || !rows[0].ExpiresAt.Equal(t0.Add(10*time.Minute)) || !rows[0].CreatedAt.Equal(t0) {
 		t.Fatalf("first outbox row = %+v", rows[0])
 	}
 	mustSound(t, db)
@@ -149,7 +149,7 @@ func TestPasswordHistoryNewestFirst(t *testing.T) {
 	for i := 1; i <= 7; i++ {
 		at = at.Add(time.Minute)
 		if err := db.IssueCode(ctx, account.NewCode{UserID: user, Purpose: "reset", MAC: []byte{byte(i)}, CreatedAt: at,
-			ExpiresAt: at.Add(time.Minute)}, account.Message{App: "lcmanager", Channel: account.Email, To: "u@example.com"}); err != nil {
+			ExpiresAt: at.Add(time.Minute)}, account.Message{App: "lcmanager", Channel: account.Email, Kind: account.KindCode, To: "u@example.com"}); err != nil {
 			t.Fatal(err)
 		}
 		c, err := db.LiveCode(ctx, user, "reset")
@@ -191,7 +191,7 @@ func TestChangeRequests(t *testing.T) {
 		t.Helper()
 		if err := db.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: user, MAC: []byte(mac), CreatedAt: at,
 			ExpiresAt: at.Add(time.Hour)}, account.Message{App: "aries", Channel: account.Email, To: "carol@example.com",
-			Subject: "Password change", Body: "https://example.com/change?id=" + mac, Secret: mac}); err != nil {
+			Kind: account.KindChangeLink, LinkBase: "https://example.com/change?id=", Secret: mac}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,11 +254,11 @@ func TestChangeRequests(t *testing.T) {
 		t.Fatalf("audit row: %d %q %d %q %q %q (%d rows)", at, event, auditUser, ip, ua, psid, auditRowCount)
 	}
 	if err := db.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: other, MAC: []byte("cr-2"), CreatedAt: t0,
-		ExpiresAt: t0.Add(time.Hour)}, account.Message{App: "aries", Channel: account.Email, To: "d"}); err == nil {
+		ExpiresAt: t0.Add(time.Hour)}, account.Message{App: "aries", Channel: account.Email, Kind: account.KindChangeLink, To: "d"}); err == nil {
 		t.Fatal("a second request with the same MAC was stored")
 	}
 	rows, _ := db.PendingOutbox(ctx)
-	if len(rows) != 2 || rows[1].Subject != "Password change" || rows[1].Secret != "cr-2" || rows[1].Channel != account.Email {
+	if len(rows) != 2 || rows[1].Link() != "https://example.com/change?id=cr-2" || rows[1].Secret != "cr-2" || rows[1].Channel != account.Email {
 		t.Fatalf("outbox = %+v", rows)
 	}
 	mustSound(t, db)

@@ -24,7 +24,7 @@ func TestResetPasswordRace(t *testing.T) {
 	for round := range 3 {
 		at := t0.Add(time.Duration(round) * time.Minute)
 		if err := dbs[0].IssueCode(ctx, account.NewCode{UserID: user, Purpose: "reset", MAC: []byte{byte(round)},
-			CreatedAt: at, ExpiresAt: at.Add(10 * time.Minute)}, account.Message{App: "lcmanager", Channel: account.SMS,
+			CreatedAt: at, ExpiresAt: at.Add(10 * time.Minute)}, account.Message{App: "lcmanager", Channel: account.SMS, Kind: account.KindCode,
 			To: "79990000000"}); err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,9 @@ type Options struct {
 	ReadConns int
 	// Now is the clock of the admin methods and of the migration records (default time.Now).
 	Now func() time.Time
+	// OnEnqueue, when set, is called after a transaction that queued an outbox message commits, so the
+	// dispatcher can send it at once instead of at its next poll. It must not block.
+	OnEnqueue func()
 }
 
 // DB is the SQLite store.
@@ -43,6 +46,8 @@ type DB struct {
 	read  *sql.DB // query-only pool
 	now   func() time.Time
 	path  string
+
+	onEnqueue func()
 }
 
 // Open opens (creating it when missing) the database file at path and applies the pending migrations.
@@ -80,7 +85,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	// The writer connects first: it switches the file to WAL before any reader opens it.
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, w, opts.BusyTimeout); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -98,12 +103,32 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 
-	db := &DB{write: w, read: r, now: opts.Now, path: path}
+	db := &DB{write: w, read: r, now: opts.Now, path: path, onEnqueue: opts.OnEnqueue}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// pingBusy connects, retrying while the file is locked. Switching a new file to WAL needs an exclusive
+// lock, and SQLite answers SQLITE_BUSY at once instead of calling the busy handler when several processes
+// open the same new file together; so the wait busy_timeout gives every other statement is given here by
+// hand.
+func pingBusy(ctx context.Context, db *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // dsn builds a file: URI for path, escaping the characters a URI gives meaning to, so any file name works.
@@ -244,6 +269,17 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // fromMS is a stored time as a UTC time.Time.
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// nullMS stores a zero time as NULL.
+func nullMS(t time.Time) sql.NullInt64 { return sql.NullInt64{Int64: ms(t), Valid: !t.IsZero()} }
+
+// fromNullMS is a stored time that may be NULL (the zero time).
+func fromNullMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMS(v.Int64)
+}
 
 // nullString stores "" as NULL.
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
