@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"aspgate/account"
 	"aspgate/contracts"
+	"aspgate/delivery"
 	"aspgate/store"
 )
 
@@ -33,7 +35,8 @@ const adminUsage = `usage (every command also takes --db FILE and --hmac-key-fil
                    [--shared-data-permission] [--id N]
   aspgate apikey add --app aries --name NAME
   aspgate apikey revoke --app aries --name NAME
-  aspgate outbox list [--json]`
+  aspgate outbox list [--status pending|sending|sent|dead|all] [--limit N] [--json]
+  aspgate outbox send-once [delivery flags of serve: --smtp-url, --sms-url, ...] [--json]`
 
 // adminCommand is one admin command: its flags and what it does once they are parsed.
 type adminCommand struct {
@@ -43,9 +46,9 @@ type adminCommand struct {
 	run  func(ctx context.Context) error
 }
 
-// runAdmin runs the admin commands: migrate, operator add, user add, apikey add|revoke, outbox list.
+// runAdmin runs the admin commands: migrate, operator add, user add, apikey add|revoke, outbox list|send-once.
 func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd, rest, err := adminParse(args, stdin, stdout)
+	cmd, rest, err := adminParse(args, stdin, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, adminUsage)
 		if cmd != nil {
@@ -75,9 +78,9 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // adminParse picks the command named by args and parses its flags.
-func adminParse(args []string, stdin io.Reader, stdout io.Writer) (*adminCommand, []string, error) {
+func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*adminCommand, []string, error) {
 	name := args[0]
-	verbs := map[string][]string{"operator": {"add"}, "user": {"add"}, "apikey": {"add", "revoke"}, "outbox": {"list"}}
+	verbs := map[string][]string{"operator": {"add"}, "user": {"add"}, "apikey": {"add", "revoke"}, "outbox": {"list", "send-once"}}
 	if name != "migrate" {
 		if len(args) >= 2 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help" || args[1] == "help") {
 			return nil, nil, flag.ErrHelp
@@ -104,6 +107,8 @@ func adminParse(args []string, stdin io.Reader, stdout io.Writer) (*adminCommand
 		c.apikeyRevoke(stdout)
 	case "outbox list":
 		c.outboxList(stdout)
+	case "outbox send-once":
+		c.outboxSendOnce(stdout, stderr)
 	default:
 		verb := name[strings.IndexByte(name, ' ')+1:]
 		base := name[:strings.IndexByte(name, ' ')]
@@ -345,45 +350,129 @@ func apikeyFlags(app, name string) (string, error) {
 	return a.ID, nil
 }
 
-// outboxMessage is one line of outbox list --json.
+// outboxMessage is one line of outbox list --json. Code and Link are what the message carries: from the
+// outbox row while it waits, from the dev inbox once delivered there (a real delivery leaves no copy).
 type outboxMessage struct {
-	ID       int64  `json:"id"`
-	App      string `json:"app"`
-	Channel  string `json:"channel"`
-	To       string `json:"to"`
-	Subject  string `json:"subject"`
-	Body     string `json:"body"`
-	Secret   string `json:"secret"`
-	Status   string `json:"status"`
-	Created  string `json:"created"`
-	Attempts int    `json:"attempts"`
+	ID          int64  `json:"id"`
+	App         string `json:"app"`
+	Channel     string `json:"channel"`
+	Kind        string `json:"kind"`
+	To          string `json:"to"`
+	Status      string `json:"status"`
+	Attempts    int    `json:"attempts"`
+	Created     string `json:"created"`
+	NextAttempt string `json:"next_attempt,omitempty"`
+	Sent        string `json:"sent,omitempty"`
+	Dead        string `json:"dead,omitempty"`
+	LastError   string `json:"last_error,omitempty"`
+	Code        string `json:"code,omitempty"`
+	Link        string `json:"link,omitempty"`
+	Subject     string `json:"subject,omitempty"` // as delivered to the dev inbox
+	Text        string `json:"text,omitempty"`    // as delivered to the dev inbox
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func (c *adminCommand) outboxList(stdout io.Writer) {
 	asJSON := c.fs.Bool("json", false, "one JSON object per line")
+	status := c.fs.String("status", "all", "`state` to list: pending, sending, sent, dead or all")
+	limit := c.fs.Int("limit", 100, "list the newest `N` messages (0: all)")
+	inbox := c.fs.String("dev-inbox", "", "dev inbox `file` (default: the database path + \""+inboxSuffix+"\")")
 	c.run = func(ctx context.Context) error {
+		var states []string
+		switch *status {
+		case "all":
+		case store.OutboxPending, store.OutboxSending, store.OutboxSent, store.OutboxDead:
+			states = []string{*status}
+		default:
+			return usageError{fmt.Sprintf("--status %q: want pending, sending, sent, dead or all", *status)}
+		}
 		return c.withStore(ctx, func(db *store.DB) error {
-			rows, err := db.PendingOutbox(ctx)
+			rows, err := db.ListOutbox(ctx, *limit, states...)
 			if err != nil {
 				return err
 			}
+			path := *inbox
+			if path == "" {
+				path = c.st.db + inboxSuffix
+			}
+			entries, err := delivery.ReadInbox(path)
+			if err != nil {
+				return err
+			}
+			delivered := map[string]delivery.InboxEntry{} // by idempotency key: ids restart with a new database
+			for _, e := range entries {
+				delivered[e.IdempotencyKey] = e
+			}
+			msgs := make([]outboxMessage, 0, len(rows))
+			for _, r := range rows {
+				m := outboxMessage{ID: r.ID, App: r.App, Channel: string(r.Channel), Kind: string(r.Kind), To: r.To,
+					Status: r.Status, Attempts: r.Attempts, Created: rfc3339(r.CreatedAt), Sent: rfc3339(r.SentAt),
+					Dead: rfc3339(r.DeadAt), LastError: r.LastError}
+				if r.Status == store.OutboxPending {
+					m.NextAttempt = rfc3339(r.NextAttemptAt)
+				}
+				if r.Secret != "" {
+					if m.Link = r.Link(); m.Link == "" {
+						m.Code = r.Secret
+					}
+				}
+				if e, ok := delivered[r.IdempotencyKey]; ok && r.Status == store.OutboxSent {
+					m.Code, m.Link, m.Subject, m.Text = e.Code, e.Link, e.Subject, e.Text
+				}
+				msgs = append(msgs, m)
+			}
 			if *asJSON {
-				for _, r := range rows {
-					if err := writeJSONLine(stdout, outboxMessage{ID: r.ID, App: r.App, Channel: string(r.Channel),
-						To: r.To, Subject: r.Subject, Body: r.Body, Secret: r.Secret, Status: r.Status,
-						Created: r.CreatedAt.UTC().Format(time.RFC3339), Attempts: r.Attempts}); err != nil {
+				for _, m := range msgs {
+					if err := writeJSONLine(stdout, m); err != nil {
 						return err
 					}
 				}
 				return nil
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tAPP\tCHANNEL\tTO\tSECRET\tSTATUS\tCREATED\tSUBJECT")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, oneLine(r.App), r.Channel, oneLine(r.To),
-					oneLine(r.Secret), r.Status, r.CreatedAt.UTC().Format(time.RFC3339), oneLine(r.Subject))
+			fmt.Fprintln(tw, "ID\tSTATUS\tTRIES\tAPP\tCHANNEL\tKIND\tTO\tCREATED\tCODE OR LINK\tLAST ERROR")
+			for _, m := range msgs {
+				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Status, m.Attempts, oneLine(m.App),
+					m.Channel, m.Kind, oneLine(m.To), m.Created, oneLine(cmp.Or(m.Code, m.Link, "-")),
+					oneLine(cmp.Or(m.LastError, "-")))
 			}
 			return tw.Flush()
+		})
+	}
+}
+
+// outboxSendOnce delivers what is due now and exits: for cron, beside a server started with --dispatch=false.
+func (c *adminCommand) outboxSendOnce(stdout, stderr io.Writer) {
+	var d deliveryFlags
+	d.register(c.fs)
+	asJSON := c.fs.Bool("json", false, "print the counts as a JSON object")
+	c.run = func(ctx context.Context) error {
+		d.fromEnv(c.fs)
+		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		disp, err := d.dispatcher(c.st.db, log)
+		if err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(db *store.DB) error {
+			disp.Outbox = db
+			r, err := disp.SendOnce(ctx)
+			if errors.Is(err, delivery.ErrLocked) {
+				return errors.New("a running server is dispatching this outbox (start it with --dispatch=false to use send-once)")
+			}
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return writeJSONLine(stdout, map[string]int{"requeued": r.Released, "sent": r.Sent, "retry": r.Failed, "dead": r.Dead})
+			}
+			_, err = fmt.Fprintf(stdout, "sent %d, to retry %d, dead %d (requeued after a crash: %d)\n", r.Sent, r.Failed, r.Dead, r.Released)
+			return err
 		})
 	}
 }

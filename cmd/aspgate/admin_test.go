@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"aspgate/account"
+	"aspgate/delivery"
 	"aspgate/store"
 )
 
@@ -59,7 +60,7 @@ var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89a
 func TestAdminMigrate(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "gate.db")
-	if out := mustAdmin(t, "migrate", "--db", dbPath); out != dbPath+": schema version 1\n" {
+	if out := mustAdmin(t, "migrate", "--db", dbPath); !regexp.MustCompile(`^` + regexp.QuoteMeta(dbPath) + `: schema version [1-9][0-9]*\n$`).MatchString(out) {
 		t.Fatalf("migrate printed %q", out)
 	}
 	keyPath := dbPath + ".key"
@@ -80,7 +81,7 @@ func TestAdminMigrate(t *testing.T) {
 		t.Fatal("the key changed on the second migrate")
 	}
 	ms, err := mustOpenStore(t, dbPath).Migrations(context.Background())
-	if err != nil || len(ms) != 1 {
+	if err != nil || len(ms) == 0 || ms[len(ms)-1].Version != len(ms) {
 		t.Fatalf("migrations: %+v, %v", ms, err)
 	}
 	// An explicit key file is used instead of the default.
@@ -319,13 +320,13 @@ func TestAdminOutboxList(t *testing.T) {
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("MSK", 3*3600))
 	if err := st.IssueCode(ctx, account.NewCode{UserID: id, Purpose: "reset", MAC: []byte("m1"), CreatedAt: at,
-		ExpiresAt: at.Add(10 * time.Minute)}, account.Message{App: "lcmanager", Channel: account.SMS, To: "79990000000",
-		Body: "Код: 123456", Secret: "123456"}); err != nil {
+		ExpiresAt: at.Add(10 * time.Minute)}, account.Message{App: "lcmanager", Channel: account.SMS, Kind: account.KindCode,
+		To: "79990000000", Secret: "123456", ExpiresAt: at.Add(10 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: id, MAC: []byte("m2"), CreatedAt: at.Add(time.Second),
-		ExpiresAt: at.Add(time.Hour)}, account.Message{App: "aries", Channel: account.Email, To: "u@example.com",
-		Subject: "Password <change>", Body: "https://example.com/change?id=abc&x=1", Secret: "abc"}); err != nil {
+		ExpiresAt: at.Add(time.Hour)}, account.Message{App: "aries", Channel: account.Email, Kind: account.KindChangeLink,
+		To: "u@example.com", LinkBase: "https://example.com/change?x=<1>&id=", Secret: "a&b"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -343,10 +344,10 @@ func TestAdminOutboxList(t *testing.T) {
 		msgs = append(msgs, m)
 	}
 	want := []map[string]any{
-		{"app": "lcmanager", "channel": "sms", "to": "79990000000", "subject": "", "body": "Код: 123456",
-			"secret": "123456", "status": "pending", "created": "2026-03-01T09:00:00Z"},
-		{"app": "aries", "channel": "email", "to": "u@example.com", "subject": "Password <change>",
-			"body": "https://example.com/change?id=abc&x=1", "secret": "abc", "status": "pending", "created": "2026-03-01T09:00:01Z"},
+		{"app": "lcmanager", "channel": "sms", "kind": "code", "to": "79990000000", "code": "123456",
+			"status": "pending", "created": "2026-03-01T09:00:00Z", "next_attempt": "2026-03-01T09:00:00Z", "link": nil},
+		{"app": "aries", "channel": "email", "kind": "change-link", "to": "u@example.com", "code": nil,
+			"link": "https://example.com/change?x=<1>&id=a%26b", "status": "pending", "created": "2026-03-01T09:00:01Z"},
 	}
 	for i, w := range want {
 		if _, ok := msgs[i]["id"].(float64); !ok {
@@ -438,5 +439,60 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	if _, err := loadOrCreateKey(filepath.Join(dir, "missing-dir", "k")); err == nil {
 		t.Error("a key in a missing directory was created")
+	}
+}
+
+func TestAdminOutboxSendOnceToDevInbox(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "aspgate.db")
+	db := []string{"--db", dbPath}
+	st := mustOpenStore(t, dbPath)
+	id, _, err := st.AddUser(ctx, store.NewUser{UserName: "u", Email: "u@example.com", Phone: "79990000000", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := st.IssueCode(ctx, account.NewCode{UserID: id, Purpose: "reset", MAC: []byte("m1"), CreatedAt: now,
+		ExpiresAt: now.Add(10 * time.Minute)}, account.Message{App: "lcmanager", Channel: account.SMS, Kind: account.KindCode,
+		To: "79990000000", Secret: "123456", ExpiresAt: now.Add(10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	res := runAdminCLI(t, "", append([]string{"outbox", "send-once"}, db...)...)
+	if res.code != exitOK || res.stdout != "sent 1, to retry 0, dead 0 (requeued after a crash: 0)\n" {
+		t.Fatalf("send-once: exit %d, %q, %q", res.code, res.stdout, res.stderr)
+	}
+	if strings.Contains(res.stderr, "123456") {
+		t.Error("the code reached the log")
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(mustAdmin(t, append([]string{"outbox", "list", "--json"}, db...)...)), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["status"] != "sent" || m["code"] != "123456" || m["text"] != "Код подтверждения: 123456. Никому не сообщайте этот код." {
+		t.Fatalf("listed %v", m)
+	}
+	rows, err := st.ListOutbox(ctx, 0)
+	if err != nil || len(rows) != 1 || rows[0].Secret != "" {
+		t.Fatalf("the secret stayed in the outbox: %+v %v", rows, err)
+	}
+	if _, err := os.Stat(dbPath + ".inbox.jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []string{"pending", "dead"} {
+		if out := mustAdmin(t, append([]string{"outbox", "list", "--json", "--status", status}, db...)...); out != "" {
+			t.Errorf("--status %s listed %q", status, out)
+		}
+	}
+	if r := runAdminCLI(t, "", append([]string{"outbox", "list", "--status", "gone"}, db...)...); r.code != exitUsage {
+		t.Errorf("--status gone: exit %d", r.code)
+	}
+	// With the dispatch lock held (a running server), send-once refuses instead of racing it.
+	lock, err := delivery.Lock(dbPath + ".dispatch.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	if r := runAdminCLI(t, "", append([]string{"outbox", "send-once"}, db...)...); r.code != exitFailed || !strings.Contains(r.stderr, "--dispatch=false") {
+		t.Errorf("send-once beside a dispatcher: exit %d, %q", r.code, r.stderr)
 	}
 }

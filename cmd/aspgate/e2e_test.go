@@ -29,12 +29,17 @@ type e2e struct {
 	db    string
 	key   string
 	http  *http.Client
+	logs  func() string // what the server logged so far
 }
 
 func mustServe(t *testing.T, extra ...string) *e2e {
 	t.Helper()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "aspgate.db")
+	return mustServeDB(t, filepath.Join(t.TempDir(), "aspgate.db"), extra...)
+}
+
+// mustServeDB runs the server in-process on the database file db until the test ends.
+func mustServeDB(t *testing.T, db string, extra ...string) *e2e {
+	t.Helper()
 	var cfg serveConfig
 	args := append([]string{"--addr", "127.0.0.1:0", "--listen", "aries=127.0.0.1:0", "--db", db, "--link-base-url", "https://reset.example/change"}, extra...)
 	if err := cfg.parse(args, io.Discard); err != nil {
@@ -62,7 +67,9 @@ func mustServe(t *testing.T, extra ...string) *e2e {
 			}
 		}
 	})
-	return &e2e{t: t, base: "http://" + s.Addr(), aries: "http://" + s.AppAddr("aries"), db: db, http: &http.Client{Timeout: 30 * time.Second}}
+	logged := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
+	return &e2e{t: t, base: "http://" + s.Addr(), aries: "http://" + s.AppAddr("aries"), db: db,
+		http: &http.Client{Timeout: 30 * time.Second}, logs: logged}
 }
 
 type lockedWriter struct {
@@ -90,9 +97,13 @@ type outboxLine struct {
 	ID      int64  `json:"id"`
 	App     string `json:"app"`
 	Channel string `json:"channel"`
+	Kind    string `json:"kind"`
 	To      string `json:"to"`
-	Body    string `json:"body"`
-	Secret  string `json:"secret"`
+	Status  string `json:"status"`
+	Code    string `json:"code"`
+	Link    string `json:"link"`
+	Text    string `json:"text"`
+	Secret  string // the code, or the ChangeRequestId in the link
 }
 
 func (e *e2e) outbox() []outboxLine {
@@ -105,6 +116,14 @@ func (e *e2e) outbox() []outboxLine {
 		var o outboxLine
 		if err := json.Unmarshal([]byte(l), &o); err != nil {
 			e.t.Fatal(err)
+		}
+		o.Secret = o.Code
+		if o.Link != "" {
+			u, err := url.Parse(o.Link)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			o.Secret = u.Query().Get("id")
 		}
 		lines = append(lines, o)
 	}
@@ -273,7 +292,8 @@ func TestEndToEndLinkFlow(t *testing.T) {
 		t.Fatalf("ForgotPassword: %+v", r)
 	}
 	msg := e.outbox()[0]
-	if msg.Channel != "email" || msg.To != "petr@example.com" || !strings.Contains(msg.Body, "https://reset.example/change?id="+url.QueryEscape(msg.Secret)) {
+	if msg.Channel != "email" || msg.To != "petr@example.com" || msg.Kind != "change-link" ||
+		msg.Link != "https://reset.example/change?id="+url.QueryEscape(msg.Secret) || len(msg.Secret) < 40 {
 		t.Fatalf("link message %+v", msg)
 	}
 	change := func(ct, body string) reply {

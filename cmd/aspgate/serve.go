@@ -20,6 +20,7 @@ import (
 
 	"aspgate/account"
 	"aspgate/contracts"
+	"aspgate/delivery"
 	"aspgate/handlers"
 	"aspgate/store"
 )
@@ -38,6 +39,8 @@ type serveConfig struct {
 	logLevel        string
 	notFoundApp     string
 	listen          listenFlags // app=addr: a listener answering one app only, as its own legacy host did
+	delivery        deliveryFlags
+	dispatch        bool // run the outbox dispatcher in this process
 }
 
 // listenFlags collects repeated --listen app=addr flags.
@@ -78,6 +81,13 @@ func envBool(name string) bool {
 	return v
 }
 
+func envBoolDefault(name string, def bool) bool {
+	if v, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return v
@@ -113,9 +123,13 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 		"whose 404 body --addr gives for unknown paths (aries answers in camelCase; env ASPGATE_NOT_FOUND_APP)")
 	fs.Var(&c.listen, "listen", "`app=address`: also listen on address for one app only, with that app's own 404s (repeatable)")
 	fs.StringVar(&c.logLevel, "log-level", envString("ASPGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env ASPGATE_LOG_LEVEL)")
+	fs.BoolVar(&c.dispatch, "dispatch", envBoolDefault("ASPGATE_DISPATCH", true),
+		"deliver the outbox from this process; false leaves it to `aspgate outbox send-once` or another server (env ASPGATE_DISPATCH)")
+	c.delivery.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	c.delivery.fromEnv(fs)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -127,7 +141,8 @@ type server struct {
 	cfg       serveConfig
 	log       *slog.Logger
 	db        *store.DB
-	listeners []*listener // the first is --addr
+	disp      *delivery.Dispatcher // nil with --dispatch=false
+	listeners []*listener          // the first is --addr
 }
 
 // listener is one bound address and the HTTP server answering on it.
@@ -152,9 +167,22 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, cfg.storage.db, store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout})
+	disp, err := cfg.delivery.dispatcher(cfg.storage.db, log)
 	if err != nil {
 		return nil, err
+	}
+	opts := store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout}
+	if cfg.dispatch {
+		opts.OnEnqueue = disp.Notify
+	} else {
+		disp = nil
+	}
+	db, err := store.Open(ctx, cfg.storage.db, opts)
+	if err != nil {
+		return nil, err
+	}
+	if disp != nil {
+		disp.Outbox = db
 	}
 	acfg := account.DefaultConfig()
 	acfg.LinkBaseURL = cfg.linkBaseURL
@@ -164,7 +192,7 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 		Keys: account.NewKeyring(key), Config: acfg, Log: log,
 	}
 	faces := handlers.Faces(svc)
-	s := &server{cfg: cfg, log: log, db: db}
+	s := &server{cfg: cfg, log: log, db: db, disp: disp}
 	bind := func(app string, addr string, endpoints []handlers.Endpoint, notFound *contracts.App) error {
 		e := echo.New()
 		e.HideBanner, e.HidePort = true, true
@@ -226,6 +254,15 @@ func (s *server) AppAddr(app string) string {
 // serve answers requests until ctx ends, then stops accepting, lets in-flight requests finish and closes
 // the database.
 func (s *server) serve(ctx context.Context) error {
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan error, 1)
+	if s.disp != nil {
+		logDelivery(s.log, s.disp)
+		go func() { dispatched <- s.disp.Run(dctx) }()
+	} else {
+		s.log.Info("dispatching is off: the outbox is left to `aspgate outbox send-once` or another server")
+		dispatched <- nil
+	}
 	errc := make(chan error, len(s.listeners))
 	for _, l := range s.listeners {
 		s.log.Info("listening", "addr", l.ln.Addr().String(), "app", l.app, "db", s.db.Path(), "durable", s.cfg.durable)
@@ -244,6 +281,12 @@ func (s *server) serve(ctx context.Context) error {
 		}
 	}
 	cancel()
+	// The dispatcher stops after the listeners: a request finishing during shutdown may still queue a
+	// message, which the next start delivers if this one does not get to it.
+	stopDispatch()
+	if derr := <-dispatched; derr != nil && (err == nil || errors.Is(err, http.ErrServerClosed)) {
+		err = derr
+	}
 	if cerr := s.db.Close(); err == nil || errors.Is(err, http.ErrServerClosed) {
 		err = cerr
 	}
