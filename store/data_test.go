@@ -195,7 +195,7 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		if ok, err := db.APIKeyActive(ctx, s, mac); err != nil || !ok {
 			t.Fatalf("api key %q: %v, %v", s, ok, err)
 		}
-		msg := account.Message{App: s, Channel: account.Email, To: s, Subject: s, Body: s, Secret: s}
+		msg := account.Message{App: s, Channel: account.Email, Kind: account.KindChangeLink, To: s, LinkBase: s, Secret: s}
 		if err := db.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: id, MAC: mac, CreatedAt: t0,
 			ExpiresAt: t0.Add(time.Hour)}, msg); err != nil {
 			t.Fatal(err)
@@ -218,7 +218,7 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		if err != nil || len(rows) != i+1 {
 			t.Fatalf("outbox: %d rows, %v", len(rows), err)
 		}
-		if got := rows[i]; got.App != s || got.To != s || got.Subject != s || got.Body != s || got.Secret != s {
+		if got := rows[i]; got.App != s || got.To != s || got.LinkBase != s || got.Secret != s {
 			t.Fatalf("outbox row for %q: %+v", s, got)
 		}
 		if err := db.RevokeAPIKey(ctx, s, s); err != nil {
@@ -229,8 +229,8 @@ func TestMetacharactersArePlainData(t *testing.T) {
 	if n := mustCount(t, raw, `SELECT count(*) FROM users`); n != len(evil) {
 		t.Fatalf("%d users, want %d", n, len(evil))
 	}
-	if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`); n != 10 {
-		t.Fatalf("%d tables, want 10", n)
+	if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`); n != 12 {
+		t.Fatalf("%d tables, want 12", n)
 	}
 	mustSound(t, db)
 }
