@@ -13,21 +13,31 @@ import (
 // IssueCode stores a new code, marks the user's earlier live codes of the same purpose superseded and
 // queues the message, in one transaction.
 func (db *DB) IssueCode(ctx context.Context, c account.NewCode, msg account.Message) error {
+	if err := db.issueCode(ctx, c.UserID, c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, msg); err != nil {
+		return fmt.Errorf("store: issue code: %w", err)
+	}
+	return nil
+}
+
+// issueCode supersedes the user's live codes of the purpose, stores the new one (phone: the pending phone
+// of a login code, else "") and queues its message, in one transaction; then wakes the dispatcher.
+func (db *DB) issueCode(ctx context.Context, userID int64, purpose, phone string, mac []byte, created, expires time.Time,
+	msg account.Message) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		at := ms(c.CreatedAt)
+		at := ms(created)
 		if _, err := tx.ExecContext(ctx, `UPDATE codes SET superseded_at = ?
 			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL`,
-			at, c.UserID, c.Purpose); err != nil {
+			at, userID, purpose); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO codes (user_id, purpose, mac, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?)`, c.UserID, c.Purpose, c.MAC, at, ms(c.ExpiresAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO codes (user_id, purpose, mac, created_at, expires_at, phone)
+			VALUES (?, ?, ?, ?, ?, ?)`, userID, purpose, mac, at, ms(expires), nullString(phone)); err != nil {
 			return err
 		}
 		return insertMessage(ctx, tx, msg, at)
 	})
 	if err != nil {
-		return fmt.Errorf("store: issue code: %w", err)
+		return err
 	}
 	db.enqueued()
 	return nil

@@ -102,24 +102,9 @@ func (db *DB) SetTOTPSecret(ctx context.Context, userID int64, sealed []byte, no
 // IssueLoginCode stores a new SMS login code (purpose account.PurposeTwoFactor, with its pending phone),
 // marks the user's earlier live login codes superseded and queues the message, in one transaction.
 func (db *DB) IssueLoginCode(ctx context.Context, c account.NewLoginCode, msg account.Message) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		at := ms(c.CreatedAt)
-		if _, err := tx.ExecContext(ctx, `UPDATE codes SET superseded_at = ?
-			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL`,
-			at, c.UserID, account.PurposeTwoFactor); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO codes (user_id, purpose, mac, created_at, expires_at, phone)
-			VALUES (?, ?, ?, ?, ?, ?)`, c.UserID, account.PurposeTwoFactor, c.MAC, at, ms(c.ExpiresAt),
-			nullString(c.Phone)); err != nil {
-			return err
-		}
-		return insertMessage(ctx, tx, msg, at)
-	})
-	if err != nil {
+	if err := db.issueCode(ctx, c.UserID, account.PurposeTwoFactor, c.Phone, c.MAC, c.CreatedAt, c.ExpiresAt, msg); err != nil {
 		return fmt.Errorf("store: issue login code: %w", err)
 	}
-	db.enqueued()
 	return nil
 }
 
