@@ -64,6 +64,14 @@ type WebAPI struct {
 	// or the hashing semaphore.
 	ActionTimeout time.Duration
 	Log           *slog.Logger
+	// Others are faces that are not Web API (r7office's ASC.Api), asked first whether they claim a request.
+	Others []Face
+}
+
+// Face is a legacy face with its own routing and answers, mounted beside the Web API endpoints.
+type Face interface {
+	Match(r *http.Request) bool
+	Serve(c echo.Context) error
 }
 
 // Register mounts the endpoints on e, taking over every path: Web API's routing and error bodies are
@@ -124,6 +132,11 @@ func (w *WebAPI) match(path string) *Endpoint {
 
 func (w *WebAPI) serve(c echo.Context) error {
 	r := c.Request()
+	for _, f := range w.Others {
+		if f.Match(r) {
+			return f.Serve(c)
+		}
+	}
 	ep := w.match(r.URL.Path)
 	if ep == nil {
 		return writeError(c, w.NotFoundApp, http.StatusNotFound, &contracts.HttpError{
