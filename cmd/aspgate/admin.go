@@ -36,7 +36,11 @@ const adminUsage = `usage (every command also takes --db FILE and --hmac-key-fil
   aspgate apikey add --app aries --name NAME
   aspgate apikey revoke --app aries --name NAME
   aspgate outbox list [--status pending|sending|sent|dead|all] [--limit N] [--json]
-  aspgate outbox send-once [delivery flags of serve: --smtp-url, --sms-url, ...] [--json]`
+  aspgate outbox send-once [delivery flags of serve: --smtp-url, --sms-url, ...] [--json]
+  aspgate token check TOKEN|-          print the token's introspection (RFC 7662) as JSON
+  aspgate token revoke TOKEN|-
+  aspgate totp enroll --user NAME|EMAIL [--qr FILE.png] [--issuer R7-Office]
+  aspgate totp disable --user NAME|EMAIL`
 
 // adminCommand is one admin command: its flags and what it does once they are parsed.
 type adminCommand struct {
@@ -44,6 +48,10 @@ type adminCommand struct {
 	fs   *flag.FlagSet
 	st   storageFlags
 	run  func(ctx context.Context) error
+	// positional is how many arguments besides flags the command takes (token check TOKEN); they may
+	// come before, between or after the flags.
+	positional int
+	args       []string
 }
 
 // runAdmin runs the admin commands: migrate, operator add, user add, apikey add|revoke, outbox list|send-once.
@@ -58,8 +66,12 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if err == nil && len(rest) > 0 {
-		err = usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
+	if err == nil && len(rest) > cmd.positional {
+		err = usageError{fmt.Sprintf("unexpected argument %q", rest[cmd.positional])}
+	} else if err == nil && len(rest) < cmd.positional {
+		err = usageError{fmt.Sprintf("aspgate %s needs %d argument(s)", cmd.name, cmd.positional)}
+	} else if err == nil {
+		cmd.args = rest
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %s\n%s\n", oneLine(err.Error()), adminUsage)
@@ -80,7 +92,8 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // adminParse picks the command named by args and parses its flags.
 func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*adminCommand, []string, error) {
 	name := args[0]
-	verbs := map[string][]string{"operator": {"add"}, "user": {"add"}, "apikey": {"add", "revoke"}, "outbox": {"list", "send-once"}}
+	verbs := map[string][]string{"operator": {"add"}, "user": {"add"}, "apikey": {"add", "revoke"}, "outbox": {"list", "send-once"},
+		"token": {"check", "revoke"}, "totp": {"enroll", "disable"}}
 	if name != "migrate" {
 		if len(args) >= 2 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help" || args[1] == "help") {
 			return nil, nil, flag.ErrHelp
@@ -109,18 +122,34 @@ func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*admi
 		c.outboxList(stdout)
 	case "outbox send-once":
 		c.outboxSendOnce(stdout, stderr)
+	case "token check":
+		c.tokenCheck(stdin, stdout)
+	case "token revoke":
+		c.tokenRevoke(stdin, stdout)
+	case "totp enroll":
+		c.totpEnroll(stdout)
+	case "totp disable":
+		c.totpDisable(stdout)
 	default:
 		verb := name[strings.IndexByte(name, ' ')+1:]
 		base := name[:strings.IndexByte(name, ' ')]
 		return nil, nil, usageError{fmt.Sprintf("unknown %s command %q (want %s)", base, verb, strings.Join(verbs[base], ", "))}
 	}
-	if err := c.fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, nil, err
+	// Flags and positional arguments may be mixed: parse up to each argument, keep it, go on after it.
+	var rest []string
+	for left := args[1:]; ; {
+		if err := c.fs.Parse(left); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return c, nil, err
+			}
+			return nil, nil, usageError{err.Error()}
 		}
-		return nil, nil, usageError{err.Error()}
+		if c.fs.NArg() == 0 {
+			return c, rest, nil
+		}
+		rest = append(rest, c.fs.Arg(0))
+		left = c.fs.Args()[1:]
 	}
-	return c, c.fs.Args(), nil
 }
 
 // withStore opens the database for one command and closes it afterwards.

@@ -368,8 +368,8 @@ func TestEndToEndRecordings(t *testing.T) {
 			args[i] = strings.Trim(args[i], "'")
 		}
 		app, method, path := args[4], args[5], args[6]
-		if app == "r7office" || method == http.MethodHead {
-			continue
+		if method == http.MethodHead || app == "r7office" && strings.Contains(lines[1], " 201 ") {
+			continue // r7office successes need the stub's user "u@x" with password "p": the handler tests replay them
 		}
 		base := e.base
 		if app == "aries" {
@@ -411,7 +411,7 @@ func TestEndToEndRecordings(t *testing.T) {
 			continue
 		}
 		status := lines[1]
-		stubDependent := strings.Contains(status, " 200 ") || strings.Contains(status, " 500 ")
+		stubDependent := app != "r7office" && (strings.Contains(status, " 200 ") || strings.Contains(status, " 500 "))
 		if !stubDependent {
 			if line := "HTTP/1.1 " + res.Status; line != status {
 				t.Errorf("%s: %s, want %s", name, line, status)

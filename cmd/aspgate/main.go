@@ -12,7 +12,8 @@ const usage = `usage:
   aspgate contract <types|sample|encode|decode> ...   the legacy wire contract (aspgate contract help)
   aspgate serve [--addr 127.0.0.1:8080] [--db aspgate.db] ...   the gateway (aspgate serve -h)
   aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
-  aspgate operator add | user add | apikey add|revoke | outbox list   admin commands (aspgate user -h)`
+  aspgate operator add | user add | apikey add|revoke | outbox list|send-once   admin commands (aspgate user -h)
+  aspgate token check|revoke TOKEN | totp enroll|disable --user U      r7office tokens and authenticator apps`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -28,7 +29,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runContract(args[1:], stdin, stdout, stderr)
 	case "serve":
 		return runServe(args[1:], stderr)
-	case "migrate", "operator", "user", "apikey", "outbox":
+	case "migrate", "operator", "user", "apikey", "outbox", "token", "totp":
 		return runAdmin(args, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)

@@ -41,6 +41,11 @@ type serveConfig struct {
 	listen          listenFlags // app=addr: a listener answering one app only, as its own legacy host did
 	delivery        deliveryFlags
 	dispatch        bool // run the outbox dispatcher in this process
+	tenantOffset    string
+	require2FA      bool
+	tokenTTL        time.Duration
+	totpIssuer      string
+	introspect      string // the introspection client secret
 }
 
 // listenFlags collects repeated --listen app=addr flags.
@@ -126,10 +131,33 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	fs.BoolVar(&c.dispatch, "dispatch", envBoolDefault("ASPGATE_DISPATCH", true),
 		"deliver the outbox from this process; false leaves it to `aspgate outbox send-once` or another server (env ASPGATE_DISPATCH)")
 	c.delivery.register(fs)
+	tf := account.DefaultTwoFactorConfig()
+	fs.StringVar(&c.tenantOffset, "tenant-utc-offset", envString("ASPGATE_TENANT_UTC_OFFSET", "Z"),
+		"r7office: the tenant's UTC `offset` its dates are written in, Z or ±hh:mm (env ASPGATE_TENANT_UTC_OFFSET)")
+	fs.BoolVar(&c.require2FA, "require-2fa", envBool("ASPGATE_REQUIRE_2FA"),
+		"r7office: users without a second factor must set a phone before they get a token (env ASPGATE_REQUIRE_2FA)")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", envDuration("ASPGATE_TOKEN_TTL", tf.TokenTTL),
+		"r7office: lifetime of the API tokens a sign-in issues (env ASPGATE_TOKEN_TTL)")
+	fs.StringVar(&c.totpIssuer, "totp-issuer", envString("ASPGATE_TOTP_ISSUER", tf.Issuer),
+		"issuer shown by authenticator apps (env ASPGATE_TOTP_ISSUER)")
+	fs.StringVar(&c.introspect, "introspect-secret", "", fmt.Sprintf("client `secret` of POST %s, at least %d characters; "+
+		"none: no introspection endpoint (env ASPGATE_INTROSPECT_SECRET)", handlers.IntrospectPath, handlers.MinIntrospectSecret))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	c.delivery.fromEnv(fs)
+	if !flagSet(fs, "introspect-secret") {
+		c.introspect = os.Getenv("ASPGATE_INTROSPECT_SECRET")
+	}
+	if c.introspect != "" && len(c.introspect) < handlers.MinIntrospectSecret {
+		return fmt.Errorf("--introspect-secret must be at least %d characters", handlers.MinIntrospectSecret)
+	}
+	if _, err := handlers.ParseUTCOffset(c.tenantOffset); err != nil {
+		return fmt.Errorf("--tenant-utc-offset: %w", err)
+	}
+	if c.tokenTTL < time.Minute {
+		return errors.New("--token-ttl must be at least 1m")
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -187,18 +215,22 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	acfg := account.DefaultConfig()
 	acfg.LinkBaseURL = cfg.linkBaseURL
 	acfg.Limits = cfg.limits
-	svc := &account.Service{
-		Store: db, Hasher: account.NewHasher(account.DefaultArgon2, cfg.hashConcurrency),
-		Keys: account.NewKeyring(key), Config: acfg, Log: log,
-	}
+	hasher, keys := account.NewHasher(account.DefaultArgon2, cfg.hashConcurrency), account.NewKeyring(key)
+	svc := &account.Service{Store: db, Hasher: hasher, Keys: keys, Config: acfg, Log: log}
 	faces := handlers.Faces(svc)
+	tfcfg := account.DefaultTwoFactorConfig()
+	tfcfg.Require2FA, tfcfg.TokenTTL, tfcfg.Issuer, tfcfg.Limits = cfg.require2FA, cfg.tokenTTL, cfg.totpIssuer, cfg.limits
+	twoFactor := &account.TwoFactor{Store: db, Hasher: hasher, Keys: keys, Config: tfcfg, Log: log}
+	offset, _ := handlers.ParseUTCOffset(cfg.tenantOffset) // checked by parse
+	r7 := &handlers.R7Office{Auth: twoFactor, Offset: offset, MaxBody: cfg.maxBody, Log: log}
+	introspect := &handlers.Introspect{Tokens: twoFactor, Secret: cfg.introspect, MaxBody: cfg.maxBody, Log: log}
 	s := &server{cfg: cfg, log: log, db: db, disp: disp}
-	bind := func(app string, addr string, endpoints []handlers.Endpoint, notFound *contracts.App) error {
+	bind := func(app string, addr string, endpoints []handlers.Endpoint, others []handlers.Face, notFound *contracts.App) error {
 		e := echo.New()
 		e.HideBanner, e.HidePort = true, true
 		e.Logger.SetOutput(io.Discard)
 		e.Use(handlers.AccessLog(log))
-		(&handlers.WebAPI{Endpoints: endpoints, NotFoundApp: notFound, MaxBody: cfg.maxBody, Log: log}).Register(e)
+		(&handlers.WebAPI{Endpoints: endpoints, Others: others, NotFoundApp: notFound, MaxBody: cfg.maxBody, Log: log}).Register(e)
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return err
@@ -214,7 +246,7 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 		}})
 		return nil
 	}
-	err = bind("", cfg.addr, faces, notFound)
+	err = bind("", cfg.addr, faces, []handlers.Face{r7, introspect}, notFound)
 	for _, l := range cfg.listen {
 		if err != nil {
 			break
@@ -226,7 +258,11 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 				eps = append(eps, ep)
 			}
 		}
-		err = bind(app.ID, l.addr, eps, app)
+		var others []handlers.Face
+		if app == contracts.R7Office {
+			others = []handlers.Face{r7, introspect}
+		}
+		err = bind(app.ID, l.addr, eps, others, app)
 	}
 	if err != nil {
 		for _, l := range s.listeners {
@@ -262,6 +298,9 @@ func (s *server) serve(ctx context.Context) error {
 	} else {
 		s.log.Info("dispatching is off: the outbox is left to `aspgate outbox send-once` or another server")
 		dispatched <- nil
+	}
+	if s.cfg.introspect == "" {
+		s.log.Info("no --introspect-secret: " + handlers.IntrospectPath + " is off (aspgate token check still works)")
 	}
 	errc := make(chan error, len(s.listeners))
 	for _, l := range s.listeners {
