@@ -4,6 +4,7 @@ package main
 // configured with --smtp-url and --sms-url, and the test reads the codes from what those received.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -206,5 +207,40 @@ func TestServePermanentFailuresAreDead(t *testing.T) {
 	}
 	if n := len(mail.Messages()); n != 0 {
 		t.Errorf("%d e-mails accepted", n)
+	}
+}
+
+func TestServeSecretsStayOutOfHelp(t *testing.T) {
+	t.Setenv("ASPGATE_SMTP_URL", "smtp://user:hunter2-pass@mail.example:587")
+	t.Setenv("ASPGATE_SMS_URL", "https://sms.example/send?key=url-key-42")
+	t.Setenv("ASPGATE_SMS_HEADERS", "X-Api-Key: header-key-42\nX-Other: b")
+	t.Setenv("ASPGATE_INTROSPECT_SECRET", "introspect-secret-42-long")
+	var out bytes.Buffer
+	if code := run([]string{"serve", "-h"}, strings.NewReader(""), &out, &out); code != exitOK {
+		t.Fatalf("serve -h: exit %d", code)
+	}
+	for _, secret := range []string{"hunter2", "url-key-42", "header-key-42", "introspect-secret-42"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("serve -h shows %q", secret)
+		}
+	}
+	for _, flag := range []string{"-smtp-url", "-mail-from", "-sms-url", "-sms-header", "-sms-body", "-introspect-secret"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("serve -h does not list %s", flag)
+		}
+	}
+	// The environment still configures them.
+	var cfg serveConfig
+	if err := cfg.parse(nil, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.delivery
+	if d.smtpURL != "smtp://user:hunter2-pass@mail.example:587" || d.smsURL != "https://sms.example/send?key=url-key-42" ||
+		len(d.smsHeaders) != 2 || cfg.introspect != "introspect-secret-42-long" {
+		t.Fatalf("from the environment: %+v, introspect %q", d, cfg.introspect)
+	}
+	// A flag wins over the environment.
+	if err := cfg.parse([]string{"--smtp-url", "smtp://relay.local:25?tls=none"}, io.Discard); err != nil || cfg.delivery.smtpURL != "smtp://relay.local:25?tls=none" {
+		t.Fatalf("flag: %v %q", err, cfg.delivery.smtpURL)
 	}
 }
