@@ -4,7 +4,7 @@ ORACLE_SRC ?= ../shared/legacy-oracle
 ORACLE_DIR ?= $(CURDIR)/.oracle
 N ?= 500
 
-.PHONY: run test vet fmt-check build bench golden conformance oracle oracle-deps
+.PHONY: run test vet fmt-check build bench delivery-check golden conformance oracle oracle-deps
 
 run:
 	$(GO) run ./cmd/aspgate serve
@@ -23,6 +23,10 @@ build:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./contracts/ ./xmlns/
+
+# aspgate serve delivering to tools/mailsink (local SMTP + SMS webhook); uses the codes it receives.
+delivery-check:
+	GO="$(GO)" sh tools/delivery-check.sh
 
 # The legacy oracle (Mono) is needed only to record goldens and for the live comparison; CI never runs it.
 oracle-deps:

@@ -42,6 +42,7 @@ type Server struct {
 	fail     []*smtp.SMTPError // replies to the next DATA commands, in order
 	hang     chan struct{}     // while open, sessions stall before the greeting is answered
 	received chan struct{}
+	observe  func(m Message, code int)
 	srv      *smtp.Server
 	ln       net.Listener
 }
@@ -106,6 +107,15 @@ func (s *Server) Hang(on bool) {
 	}
 }
 
+// OnMessage makes the server call f with every message it is sent, accepted or not: code is 250 when it
+// was accepted, else the scripted failure's reply code (see FailNext). f runs on the session's goroutine
+// before the reply is sent, one call at a time per session; nil stops the calls.
+func (s *Server) OnMessage(f func(m Message, code int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observe = f
+}
+
 // Messages returns what the server accepted so far.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -149,10 +159,16 @@ func (x *session) Data(r io.Reader) error {
 		return err
 	}
 	x.s.mu.Lock()
+	observe := x.s.observe
 	if len(x.s.fail) > 0 {
 		e := x.s.fail[0]
 		x.s.fail = x.s.fail[1:]
 		x.s.mu.Unlock()
+		if observe != nil {
+			m, _ := Decode(raw) // what could be decoded: a refused message is reported all the same
+			m.Raw, m.From, m.To = raw, x.from, append([]string(nil), x.to...)
+			observe(m, e.Code)
+		}
 		return e
 	}
 	x.s.mu.Unlock()
@@ -161,6 +177,9 @@ func (x *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, Message: "cannot parse: " + err.Error()}
 	}
 	m.From, m.To = x.from, append([]string(nil), x.to...)
+	if observe != nil {
+		observe(m, 250)
+	}
 	x.s.mu.Lock()
 	x.s.msgs = append(x.s.msgs, m)
 	x.s.mu.Unlock()
@@ -187,6 +206,9 @@ func Decode(raw []byte) (Message, error) {
 }
 
 func decodePart(m *Message, contentType, encoding string, body io.Reader) error {
+	if contentType == "" {
+		contentType = "text/plain" // RFC 2045's default
+	}
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return fmt.Errorf("content type %q: %w", contentType, err)
