@@ -39,6 +39,12 @@ type TwoFactorConfig struct {
 	Require2FA bool
 	Issuer     string // the issuer written into otpauth:// URIs
 	Limits     Limits // SMS send limits, shared with the other faces' codes (same recipient keys)
+	// SignInsPerUserIP and SignInsPerIP bound password attempts: per user name and client address in 15
+	// minutes (ONLYOFFICE's BruteForceLoginManager keys its block the same way, so a stranger elsewhere
+	// cannot lock a user out) and per client address in an hour. Over either, the sign-in fails before
+	// any hashing.
+	SignInsPerUserIP int
+	SignInsPerIP     int
 }
 
 // DefaultTwoFactorConfig is the configuration issue 5 specifies.
@@ -52,6 +58,9 @@ func DefaultTwoFactorConfig() TwoFactorConfig {
 		TokenTTL:    30 * 24 * time.Hour,
 		Issuer:      "R7-Office",
 		Limits:      Limits{PerRecipientMinute: 1, PerRecipientHour: 5, PerClientHour: 60},
+
+		SignInsPerUserIP: 10,
+		SignInsPerIP:     100,
 	}
 }
 
@@ -70,6 +79,7 @@ type TwoFactor struct {
 // MAC purposes of the two-factor secrets.
 const (
 	macLoginCode = "login-code"
+	macSignIn    = "sign-in"
 	macAPIToken  = "api-token"
 )
 
@@ -129,7 +139,7 @@ type AuthResult struct {
 // phone, which tells the client to call setphone. While 2FA is locked, a user with a second factor fails.
 // ErrRateLimited when the SMS send limits refuse and no earlier code is still good.
 func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult, error) {
-	u, err := t.login(ctx, r.UserName, r.Password, r.Provider)
+	u, err := t.login(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
 	}
@@ -165,7 +175,7 @@ func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult
 // factor to their own phone); a user with an authenticator app confirms with the app, so no code is sent
 // to them either; nor can a phone without digits be set. All of these are ErrAuthFailed.
 func (t *TwoFactor) SetPhone(ctx context.Context, r SetPhoneRequest) (AuthResult, error) {
-	u, err := t.login(ctx, r.UserName, r.Password, r.Provider)
+	u, err := t.login(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
 	}
@@ -230,7 +240,7 @@ func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, 
 // lock 2FA for LockFor, during which even the right code fails; a success resets the count. On success a
 // pending phone becomes the user's phone and a token is issued.
 func (t *TwoFactor) Confirm(ctx context.Context, r ConfirmRequest) (AuthResult, error) {
-	u, err := t.login(ctx, r.UserName, r.Password, r.Provider)
+	u, err := t.login(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
 	}
@@ -372,12 +382,18 @@ func (t *TwoFactor) DisableTOTP(ctx context.Context, userNameOrEmail string) err
 
 // login checks a password sign-in. An unknown user costs one dummy verification, so it answers as
 // slowly as a wrong password; a social login (a provider other than "email") is refused at once.
-func (t *TwoFactor) login(ctx context.Context, userName, password, provider string) (*User, error) {
+func (t *TwoFactor) login(ctx context.Context, userName, password, provider, clientIP string) (*User, error) {
 	if p := strings.TrimSpace(provider); p != "" && !strings.EqualFold(p, "email") {
 		t.log().InfoContext(ctx, "sign-in refused: social login is not supported")
 		return nil, ErrAuthFailed
 	}
 	if strings.TrimSpace(userName) == "" || password == "" {
+		return nil, ErrAuthFailed
+	}
+	if ok, err := t.Store.TakeSend(ctx, t.now(), t.signInLimits(userName, clientIP)); err != nil {
+		return nil, err
+	} else if !ok {
+		t.log().WarnContext(ctx, "sign-in refused: too many attempts from this address")
 		return nil, ErrAuthFailed
 	}
 	u, err := t.lookupUser(ctx, userName)
@@ -427,6 +443,21 @@ func (t *TwoFactor) storeErr(err error) error {
 // phone), so a code sent to one number can never confirm another.
 func (t *TwoFactor) loginCodeMAC(userID int64, pending, code string) []byte {
 	return t.Keys.MAC(macLoginCode, strconv.FormatInt(userID, 10)+":"+pending+":"+code)
+}
+
+// signInLimits count password attempts; the user name is keyed by its MAC, like recipients, so the limit
+// log holds no names.
+func (t *TwoFactor) signInLimits(userName, clientIP string) []Limit {
+	var out []Limit
+	name := strings.ToLower(strings.TrimSpace(userName))
+	if n := t.Config.SignInsPerUserIP; n > 0 {
+		out = append(out, Limit{Key: "signin:" + hex.EncodeToString(t.Keys.MAC(macSignIn, name+"\x00"+clientIP)),
+			Window: 15 * time.Minute, Max: n})
+	}
+	if n := t.Config.SignInsPerIP; n > 0 && clientIP != "" {
+		out = append(out, Limit{Key: "signin-ip:" + clientIP, Window: time.Hour, Max: n})
+	}
+	return out
 }
 
 // limits are the send limits of an SMS to phone, keyed as the other faces key theirs (the recipient by

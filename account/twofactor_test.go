@@ -51,9 +51,11 @@ func mustTFFixture(tb testing.TB) *tfFixture {
 	}
 	f.store = newTFStore(f.ivan, f.olga)
 	f.store.st(f.olga.ID).confirmedPhone = f.olga.Phone
+	cfg := account.DefaultTwoFactorConfig()
+	cfg.SignInsPerUserIP, cfg.SignInsPerIP = 0, 0 // off here: the lock tests make many attempts; TestSignInAttemptsLimited has them on
 	f.tf = &account.TwoFactor{
 		Store: f.store, Hasher: h, Keys: account.NewKeyring(bytes.Repeat([]byte{2}, 32)),
-		Config: account.DefaultTwoFactorConfig(), Now: func() time.Time { return f.now },
+		Config: cfg, Now: func() time.Time { return f.now },
 		Log: slog.New(slog.NewJSONHandler(f.logs, nil)),
 	}
 	return f
@@ -569,4 +571,44 @@ func TestTokenExpiry(t *testing.T) {
 	mustActive(t, f, res.Token, false)
 	mustActive(t, f, "", false)
 	mustActive(t, f, res.Token+"x", false)
+}
+
+func TestSignInAttemptsLimited(t *testing.T) {
+	ctx := context.Background()
+	f := mustTFFixture(t)
+	f.tf.Config.SignInsPerUserIP, f.tf.Config.SignInsPerIP = 3, 5
+	signIn := func(user, pw, ip string) error {
+		_, err := f.tf.Authenticate(ctx, account.AuthRequest{UserName: user, Password: pw, ClientIP: ip})
+		return err
+	}
+	for range 3 {
+		if err := signIn("ivan", "wrong-password", "192.0.2.1"); err != account.ErrAuthFailed {
+			t.Fatal(err)
+		}
+	}
+	// The 4th attempt from that address fails even with the right password; the case of the name does
+	// not make a new budget.
+	if err := signIn("IVAN", tfPassword, "192.0.2.1"); err != account.ErrAuthFailed {
+		t.Fatalf("over the per-user limit: %v", err)
+	}
+	// Another address is not locked out by the first one's guesses.
+	if err := signIn("ivan", tfPassword, "192.0.2.2"); err != nil {
+		t.Fatalf("from another address: %v", err)
+	}
+	// The per-address limit covers guesses spread over many names.
+	f.now = f.now.Add(16 * time.Minute)
+	for _, u := range []string{"a", "b", "c", "d"} {
+		_ = signIn(u, "x", "192.0.2.3")
+	}
+	if err := signIn("ivan", tfPassword, "192.0.2.3"); err != nil {
+		t.Fatalf("5th attempt from an address: %v", err)
+	}
+	if err := signIn("olga", tfPassword, "192.0.2.3"); err != account.ErrAuthFailed {
+		t.Fatalf("over the per-address limit: %v", err)
+	}
+	// The window passes.
+	f.now = f.now.Add(15 * time.Minute)
+	if err := signIn("ivan", tfPassword, "192.0.2.1"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
 }

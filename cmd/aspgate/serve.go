@@ -46,6 +46,8 @@ type serveConfig struct {
 	tokenTTL        time.Duration
 	totpIssuer      string
 	introspect      string // the introspection client secret
+	signInsUserIP   int
+	signInsIP       int
 }
 
 // listenFlags collects repeated --listen app=addr flags.
@@ -140,6 +142,10 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 		"r7office: lifetime of the API tokens a sign-in issues (env ASPGATE_TOKEN_TTL)")
 	fs.StringVar(&c.totpIssuer, "totp-issuer", envString("ASPGATE_TOTP_ISSUER", tf.Issuer),
 		"issuer shown by authenticator apps (env ASPGATE_TOTP_ISSUER)")
+	fs.IntVar(&c.signInsUserIP, "limit-signin-user", envInt("ASPGATE_LIMIT_SIGNIN_USER", tf.SignInsPerUserIP),
+		"r7office: password attempts per user name and client address in 15 minutes; 0: no limit (env ASPGATE_LIMIT_SIGNIN_USER)")
+	fs.IntVar(&c.signInsIP, "limit-signin-client", envInt("ASPGATE_LIMIT_SIGNIN_CLIENT", tf.SignInsPerIP),
+		"r7office: password attempts per client address per hour; 0: no limit (env ASPGATE_LIMIT_SIGNIN_CLIENT)")
 	fs.StringVar(&c.introspect, "introspect-secret", "", fmt.Sprintf("client `secret` of POST %s, at least %d characters; "+
 		"none: no introspection endpoint (env ASPGATE_INTROSPECT_SECRET)", handlers.IntrospectPath, handlers.MinIntrospectSecret))
 	if err := fs.Parse(args); err != nil {
@@ -220,6 +226,7 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	faces := handlers.Faces(svc)
 	tfcfg := account.DefaultTwoFactorConfig()
 	tfcfg.Require2FA, tfcfg.TokenTTL, tfcfg.Issuer, tfcfg.Limits = cfg.require2FA, cfg.tokenTTL, cfg.totpIssuer, cfg.limits
+	tfcfg.SignInsPerUserIP, tfcfg.SignInsPerIP = cfg.signInsUserIP, cfg.signInsIP
 	twoFactor := &account.TwoFactor{Store: db, Hasher: hasher, Keys: keys, Config: tfcfg, Log: log}
 	offset, _ := handlers.ParseUTCOffset(cfg.tenantOffset) // checked by parse
 	r7 := &handlers.R7Office{Auth: twoFactor, Offset: offset, MaxBody: cfg.maxBody, Log: log}
