@@ -22,7 +22,7 @@ build:
 	$(GO) build -o bin/aspgate ./cmd/aspgate
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./contracts/ ./xmlns/
+	$(GO) test -run '^$$' -bench . -benchmem ./contracts/ ./xmlns/ ./delivery/
 
 # aspgate serve delivering to tools/mailsink (local SMTP + SMS webhook); uses the codes it receives.
 delivery-check:
