@@ -188,52 +188,12 @@ func (db *DB) settle(ctx context.Context, what, q string, args ...any) error {
 // then was claimed by a process that died before it recorded the outcome, and is sent again with the same
 // idempotency key.
 func (db *DB) ReleaseClaims(ctx context.Context, now time.Time) (int, error) {
-	var n int64
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_attempt_at = ?, claimed_at = NULL
-			WHERE status = 'sending'`, ms(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: release outbox claims: %w", err)
-	}
-	return int(n), nil
+	return db.execCount(ctx, "release outbox claims", `UPDATE outbox SET status = 'pending', next_attempt_at = ?,
+		claimed_at = NULL WHERE status = 'sending'`, ms(now))
 }
 
 // PruneOutbox deletes sent and dead messages created before cutoff and says how many went.
 func (db *DB) PruneOutbox(ctx context.Context, cutoff time.Time) (int, error) {
-	var n int64
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ?`,
-			ms(cutoff))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: prune outbox: %w", err)
-	}
-	return int(n), nil
-}
-
-// NextDue is when the earliest pending message is due (ok false when none is pending).
-func (db *DB) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
-	err = db.inRead(ctx, func(tx *sql.Tx) error {
-		var v sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'`).Scan(&v); err != nil {
-			return err
-		}
-		at, ok = fromNullMS(v), v.Valid
-		return nil
-	})
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: outbox: %w", err)
-	}
-	return at, ok, nil
+	return db.execCount(ctx, "prune outbox", `DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ?`,
+		ms(cutoff))
 }

@@ -211,6 +211,24 @@ func (db *DB) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// execCount runs one write statement in its own transaction and says how many rows it changed; what
+// names it in the error.
+func (db *DB) execCount(ctx context.Context, what, q string, args ...any) (int, error) {
+	var n int64
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return int(n), nil
+}
+
 // inRead runs fn in a read transaction on the query-only pool: one consistent snapshot.
 func (db *DB) inRead(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, nil)

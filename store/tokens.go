@@ -73,18 +73,6 @@ func (db *DB) RevokeAPIToken(ctx context.Context, mac []byte, now time.Time) err
 
 // RevokeUserAPITokens revokes every token of the user not yet revoked and says how many there were.
 func (db *DB) RevokeUserAPITokens(ctx context.Context, userID int64, now time.Time) (int, error) {
-	var n int64
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
-			ms(now), userID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: revoke user api tokens: %w", err)
-	}
-	return int(n), nil
+	return db.execCount(ctx, "revoke user api tokens", `UPDATE api_tokens SET revoked_at = ?
+		WHERE user_id = ? AND revoked_at IS NULL`, ms(now), userID)
 }
