@@ -153,6 +153,9 @@ func logDelivery(log *slog.Logger, d *delivery.Dispatcher) {
 	case mailInbox && smsInbox:
 		log.Warn("no SMTP server or SMS gateway configured: messages go to the dev inbox; read them with `aspgate outbox list`",
 			"inbox", d.Email.(*delivery.Inbox).Path)
+	case mailInbox || smsInbox:
+		// Half configured: one channel's messages would only reach a file, which in production means never.
+		log.Warn("delivery: one channel goes to the dev inbox only", "email", d.Email.String(), "sms", d.SMS.String())
 	default:
 		log.Info("delivery", "email", d.Email.String(), "sms", d.SMS.String())
 	}
