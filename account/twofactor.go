@@ -59,7 +59,7 @@ func DefaultTwoFactorConfig() TwoFactorConfig {
 		Issuer:      "R7-Office",
 		Limits:      Limits{PerRecipientMinute: 1, PerRecipientHour: 5, PerClientHour: 60},
 
-		SignInsPerUserIP: 10,
+		SignInsPerUserIP: 20,
 		SignInsPerIP:     100,
 	}
 }
@@ -390,22 +390,28 @@ func (t *TwoFactor) login(ctx context.Context, userName, password, provider, cli
 	if strings.TrimSpace(userName) == "" || password == "" {
 		return nil, ErrAuthFailed
 	}
-	if ok, err := t.Store.TakeSend(ctx, t.now(), t.signInLimits(userName, clientIP)); err != nil {
+	u, err := t.lookupUser(ctx, userName)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	// The attempt counts against the account the name resolves to, so its user name and its e-mail
+	// share one budget; an unknown name has its own.
+	subject := "name:" + strings.ToLower(strings.TrimSpace(userName))
+	if u != nil {
+		subject = "user:" + strconv.FormatInt(u.ID, 10)
+	}
+	if ok, err := t.Store.TakeSend(ctx, t.now(), t.signInLimits(subject, clientIP)); err != nil {
 		return nil, err
 	} else if !ok {
 		t.log().WarnContext(ctx, "sign-in refused: too many attempts from this address")
 		return nil, ErrAuthFailed
 	}
-	u, err := t.lookupUser(ctx, userName)
-	if errors.Is(err, ErrNotFound) {
+	if u == nil {
 		if err := t.Hasher.VerifyDummy(ctx, password); err != nil {
 			return nil, err
 		}
 		t.log().InfoContext(ctx, "sign-in refused: unknown user")
 		return nil, ErrAuthFailed
-	}
-	if err != nil {
-		return nil, err
 	}
 	ok, err := t.Hasher.Verify(ctx, u.PasswordHash, password)
 	if err != nil {
@@ -419,16 +425,23 @@ func (t *TwoFactor) login(ctx context.Context, userName, password, provider, cli
 }
 
 // lookupUser finds a user by user name, else by e-mail (ONLYOFFICE's userName is "user name or e-mail").
+// Both lookups always run, so a name that matches answers no faster than one that does not.
 func (t *TwoFactor) lookupUser(ctx context.Context, nameOrEmail string) (*User, error) {
 	s := strings.TrimSpace(nameOrEmail)
 	if s == "" {
 		return nil, ErrNotFound
 	}
-	u, err := t.Store.UserByUserName(ctx, s)
-	if !errors.Is(err, ErrNotFound) {
-		return u, err
+	byName, err1 := t.Store.UserByUserName(ctx, s)
+	byEmail, err2 := t.Store.UserByEmail(ctx, s)
+	switch {
+	case err1 == nil:
+		return byName, nil
+	case !errors.Is(err1, ErrNotFound):
+		return nil, err1
+	case err2 == nil:
+		return byEmail, nil
 	}
-	return t.Store.UserByEmail(ctx, s)
+	return nil, err2
 }
 
 // storeErr turns a user that vanished between two reads into an authentication failure.
@@ -447,11 +460,10 @@ func (t *TwoFactor) loginCodeMAC(userID int64, pending, code string) []byte {
 
 // signInLimits count password attempts; the user name is keyed by its MAC, like recipients, so the limit
 // log holds no names.
-func (t *TwoFactor) signInLimits(userName, clientIP string) []Limit {
+func (t *TwoFactor) signInLimits(subject, clientIP string) []Limit {
 	var out []Limit
-	name := strings.ToLower(strings.TrimSpace(userName))
 	if n := t.Config.SignInsPerUserIP; n > 0 {
-		out = append(out, Limit{Key: "signin:" + hex.EncodeToString(t.Keys.MAC(macSignIn, name+"\x00"+clientIP)),
+		out = append(out, Limit{Key: "signin:" + hex.EncodeToString(t.Keys.MAC(macSignIn, subject+"\x00"+clientIP)),
 			Window: 15 * time.Minute, Max: n})
 	}
 	if n := t.Config.SignInsPerIP; n > 0 && clientIP != "" {

@@ -586,9 +586,9 @@ func TestSignInAttemptsLimited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The 4th attempt from that address fails even with the right password; the case of the name does
-	// not make a new budget.
-	if err := signIn("IVAN", tfPassword, "192.0.2.1"); err != account.ErrAuthFailed {
+	// The 4th attempt from that address fails even with the right password; the account's e-mail is the
+	// same account, not a new budget.
+	if err := signIn("IVAN@example.com", tfPassword, "192.0.2.1"); err != account.ErrAuthFailed {
 		t.Fatalf("over the per-user limit: %v", err)
 	}
 	// Another address is not locked out by the first one's guesses.

@@ -41,7 +41,7 @@ func (h requestIDHandler) WithGroup(name string) slog.Handler {
 
 // AccessLog gives each request an id (kept in its context, not sent to the client: the legacy services
 // sent no such header) and writes one line when it ends: method, path, status, duration, peer. Query
-// strings and bodies are never logged, since they may carry secrets.
+// strings and bodies are never logged, since they may carry secrets, nor the code in an r7office path.
 func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -52,7 +52,7 @@ func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 			c.SetRequest(r.WithContext(ctx))
 			start := time.Now()
 			err := next(c)
-			log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path,
+			log.InfoContext(ctx, "request", "method", r.Method, "path", redactPath(r.URL.Path),
 				"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(), "peer", peerIP(r))
 			return err
 		}

@@ -103,6 +103,20 @@ func matchR7(path string) (r7Route, bool) {
 	return rt, true
 }
 
+// redactPath hides the code of an r7office {code} route: the path is logged, and the code in it is as
+// secret as a password for as long as it is live.
+func redactPath(path string) string {
+	rt, ok := matchR7(path)
+	if !ok || rt.action != r7Confirm {
+		return path
+	}
+	i := strings.LastIndex(path, rt.code)
+	if i < 0 {
+		return path
+	}
+	return path[:i] + "{code}" + path[i+len(rt.code):]
+}
+
 // Match claims POSTs to the entry point's routes; anything else is left to Web API's routing (its 404).
 func (f *R7Office) Match(r *http.Request) bool {
 	if r.Method != http.MethodPost {

@@ -221,3 +221,30 @@ func TestR7OfficeFailuresLookAlike(t *testing.T) {
 		t.Errorf("oversized body: %d", status)
 	}
 }
+
+func TestR7OfficeCodesStayOutOfTheAccessLog(t *testing.T) {
+	var logs bytes.Buffer
+	e := echo.New()
+	e.Use(handlers.AccessLog(slog.New(slog.NewJSONHandler(&logs, nil))))
+	(&handlers.WebAPI{NotFoundApp: contracts.LCManager, Log: slog.New(slog.DiscardHandler),
+		Others: []handlers.Face{&handlers.R7Office{Auth: &r7Stub{}, Log: slog.New(slog.DiscardHandler)}}}).Register(e)
+	for _, path := range []string{"/api/2.0/authentication/834512", "/API/2.0/authentication/834513.xml/", "/api/2.0/authentication/834514.JSON"} {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader("userName=u&password=p"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		e.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/2.0/authentication/setphone", strings.NewReader(""))
+	e.ServeHTTP(httptest.NewRecorder(), req)
+	out := logs.String()
+	for _, code := range []string{"834512", "834513", "834514"} {
+		if strings.Contains(out, code) {
+			t.Errorf("code %s logged: %s", code, out)
+		}
+	}
+	for _, want := range []string{`"path":"/api/2.0/authentication/{code}"`, `"path":"/API/2.0/authentication/{code}.xml/"`,
+		`"path":"/api/2.0/authentication/setphone"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s: %s", want, out)
+		}
+	}
+}

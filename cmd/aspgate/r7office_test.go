@@ -143,6 +143,12 @@ func TestEndToEndR7OfficeTOTP(t *testing.T) {
 		}
 	}
 
+	for _, secret := range []string{code, token, secret, introspectSecret} {
+		if strings.Contains(e.logs(), secret) {
+			t.Errorf("%q reached the logs", secret)
+		}
+	}
+
 	if out := e.cli("totp", "disable", "--user", "ivan"); out != "disabled\n" {
 		t.Fatalf("disable printed %q", out)
 	}
@@ -201,6 +207,11 @@ func TestEndToEndR7OfficeSMS(t *testing.T) {
 	}
 	if got := e.introspect(token); got["active"] != false {
 		t.Fatalf("token still active after a password reset: %v", got)
+	}
+	for _, secret := range []string{msg.Secret, token, resetCode} {
+		if strings.Contains(e.logs(), secret) {
+			t.Errorf("%q reached the logs", secret)
+		}
 	}
 }
 

@@ -143,7 +143,7 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	fs.StringVar(&c.totpIssuer, "totp-issuer", envString("ASPGATE_TOTP_ISSUER", tf.Issuer),
 		"issuer shown by authenticator apps (env ASPGATE_TOTP_ISSUER)")
 	fs.IntVar(&c.signInsUserIP, "limit-signin-user", envInt("ASPGATE_LIMIT_SIGNIN_USER", tf.SignInsPerUserIP),
-		"r7office: password attempts per user name and client address in 15 minutes; 0: no limit (env ASPGATE_LIMIT_SIGNIN_USER)")
+		"r7office: password attempts per account and client address in 15 minutes; 0: no limit (env ASPGATE_LIMIT_SIGNIN_USER)")
 	fs.IntVar(&c.signInsIP, "limit-signin-client", envInt("ASPGATE_LIMIT_SIGNIN_CLIENT", tf.SignInsPerIP),
 		"r7office: password attempts per client address per hour; 0: no limit (env ASPGATE_LIMIT_SIGNIN_CLIENT)")
 	fs.StringVar(&c.introspect, "introspect-secret", "", fmt.Sprintf("client `secret` of POST %s, at least %d characters; "+
