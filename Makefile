@@ -4,7 +4,7 @@ ORACLE_SRC ?= ../shared/legacy-oracle
 ORACLE_DIR ?= $(CURDIR)/.oracle
 N ?= 500
 
-.PHONY: run test vet fmt-check build bench delivery-check golden conformance oracle oracle-deps
+.PHONY: run test vet fmt-check build bench delivery-check r7-check golden conformance oracle oracle-deps
 
 run:
 	$(GO) run ./cmd/aspgate serve
@@ -27,6 +27,11 @@ bench:
 # aspgate serve delivering to tools/mailsink (local SMTP + SMS webhook); uses the codes it receives.
 delivery-check:
 	GO="$(GO)" sh tools/delivery-check.sh
+
+# r7office sign-in from the README and the CLI alone: TOTP codes from an independent RFC 6238 (python3),
+# SMS through setphone, tokens, replays, introspection, revocation, answers compared with the recordings.
+r7-check:
+	GO="$(GO)" sh tools/r7-check.sh
 
 # The legacy oracle (Mono) is needed only to record goldens and for the live comparison; CI never runs it.
 oracle-deps:
