@@ -30,6 +30,7 @@ type e2e struct {
 	key   string
 	http  *http.Client
 	logs  func() string // what the server logged so far
+	srv   *server
 }
 
 func mustServe(t *testing.T, extra ...string) *e2e {
@@ -69,7 +70,7 @@ func mustServeDB(t *testing.T, db string, extra ...string) *e2e {
 	})
 	logged := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
 	return &e2e{t: t, base: "http://" + s.Addr(), aries: "http://" + s.AppAddr("aries"), db: db,
-		http: &http.Client{Timeout: 30 * time.Second}, logs: logged}
+		http: &http.Client{Timeout: 30 * time.Second}, logs: logged, srv: s}
 }
 
 type lockedWriter struct {

@@ -230,3 +230,17 @@ func TestEndToEndR7OfficeLock(t *testing.T) {
 		t.Fatalf("the right code while locked: %+v", r)
 	}
 }
+
+// An r7office-only listener (its own legacy host) answers the r7office face and nothing of the others.
+func TestR7OfficeListener(t *testing.T) {
+	e := mustServe(t, "--listen", "r7office=127.0.0.1:0")
+	e.addUser("ivan", "ivan@example.com", "79991234567")
+	r7 := &e2e{t: t, base: "http://" + e.srv.AppAddr("r7office"), db: e.db, http: e.http}
+	if r := r7.post("/api/2.0/authentication", "application/json", `{"userName":"ivan","password":"Old-password-1"}`); r.status != 201 ||
+		tokenInBody.FindStringSubmatch(r.body) == nil {
+		t.Fatalf("sign-in on the r7office listener: %+v", r)
+	}
+	if r := r7.post("/api/user/RememberMessage", "application/json", `{"Phone":79991234567}`); r.status != 404 {
+		t.Fatalf("lcmanager on the r7office listener: %+v", r)
+	}
+}
