@@ -244,3 +244,35 @@ func TestR7OfficeListener(t *testing.T) {
 		t.Fatalf("lcmanager on the r7office listener: %+v", r)
 	}
 }
+
+// A flood of wrong passwords: hashing is bounded by the semaphore, every request gets the legacy failure,
+// and the per-address sign-in limit cuts the flood off before hashing.
+func TestR7OfficeWrongPasswordFlood(t *testing.T) {
+	e := mustServe(t, "--hash-concurrency", "2")
+	e.addUser("ivan", "ivan@example.com", "79991234567")
+	const n = 60
+	replies := make(chan reply, n)
+	for i := range n {
+		go func() {
+			path := "/api/2.0/authentication"
+			if i%2 == 0 {
+				path += "/setphone"
+			}
+			replies <- e.post(path, "application/json", `{"userName":"ivan","password":"Wrong-password-1","mobilePhone":"79990000000"}`)
+		}()
+	}
+	for range n {
+		if r := <-replies; r.status != 500 || r.body != r7AuthFailed {
+			t.Errorf("%+v", r)
+		}
+	}
+	// Over the limit even the right password fails from this address, without a hash.
+	if r := e.post("/api/2.0/authentication", "application/json", `{"userName":"ivan","password":"Old-password-1"}`); r.body != r7AuthFailed {
+		t.Fatalf("right password after the flood: %+v", r)
+	}
+	// 20 attempts per account and address in 15 minutes (the default): the other 40 and the last one
+	// never reached the hasher.
+	if refused := strings.Count(e.logs(), "too many attempts from this address"); refused != n-20+1 {
+		t.Errorf("%d requests refused by the limit, want %d", refused, n-20+1)
+	}
+}
