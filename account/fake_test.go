@@ -18,7 +18,7 @@ type memStore struct {
 	codes    []*memCode
 	requests []*memRequest
 	apiKeys  map[string][]byte
-	sends    []memSend
+	sends    sendLog
 	outbox   []account.Message
 	audits   []account.Audit
 }
@@ -36,9 +36,35 @@ type memRequest struct {
 	superseded bool
 }
 
-type memSend struct {
+// sendLog is the fakes' TakeSend: the send limits checked over an in-memory log of sends. The caller
+// holds its store's lock.
+type sendLog []sentAt
+
+type sentAt struct {
 	key string
 	at  time.Time
+}
+
+func (l *sendLog) take(now time.Time, limits []account.Limit) bool {
+	for _, lim := range limits {
+		n := 0
+		for _, e := range *l {
+			if e.key == lim.Key && now.Sub(e.at) < lim.Window {
+				n++
+			}
+		}
+		if n >= lim.Max {
+			return false
+		}
+	}
+	seen := map[string]bool{}
+	for _, lim := range limits {
+		if !seen[lim.Key] {
+			seen[lim.Key] = true
+			*l = append(*l, sentAt{lim.Key, now})
+		}
+	}
+	return true
 }
 
 func newMemStore() *memStore {
@@ -92,25 +118,7 @@ func (s *memStore) APIKeyActive(_ context.Context, app string, mac []byte) (bool
 func (s *memStore) TakeSend(_ context.Context, now time.Time, limits []account.Limit) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range limits {
-		n := 0
-		for _, e := range s.sends {
-			if e.key == l.Key && now.Sub(e.at) < l.Window {
-				n++
-			}
-		}
-		if n >= l.Max {
-			return false, nil
-		}
-	}
-	seen := map[string]bool{}
-	for _, l := range limits {
-		if !seen[l.Key] {
-			seen[l.Key] = true
-			s.sends = append(s.sends, memSend{l.Key, now})
-		}
-	}
-	return true, nil
+	return s.sends.take(now, limits), nil
 }
 
 func (s *memStore) IssueCode(_ context.Context, c account.NewCode, msg account.Message) error {

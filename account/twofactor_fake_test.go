@@ -19,7 +19,7 @@ type tfStore struct {
 	codes  []*tfCode
 	tokens []*account.APIToken
 	macs   map[int64][]byte // token id -> MAC
-	sends  []tfSend
+	sends  sendLog
 	outbox []account.Message
 }
 
@@ -29,11 +29,6 @@ type tfState struct {
 	confirmedPhone string
 	failures       int
 	lockedUntil    time.Time
-}
-
-type tfSend struct {
-	key string
-	at  time.Time
 }
 
 type tfCode struct {
@@ -84,25 +79,7 @@ func (s *tfStore) UserByEmail(_ context.Context, email string) (*account.User, e
 func (s *tfStore) TakeSend(_ context.Context, now time.Time, limits []account.Limit) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range limits {
-		n := 0
-		for _, e := range s.sends {
-			if e.key == l.Key && now.Sub(e.at) < l.Window {
-				n++
-			}
-		}
-		if n >= l.Max {
-			return false, nil
-		}
-	}
-	seen := map[string]bool{}
-	for _, l := range limits {
-		if !seen[l.Key] {
-			seen[l.Key] = true
-			s.sends = append(s.sends, tfSend{l.Key, now})
-		}
-	}
-	return true, nil
+	return s.sends.take(now, limits), nil
 }
 
 func (s *tfStore) CountAttempt(_ context.Context, id int64) (int, error) {
