@@ -34,44 +34,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-passed=0
-failed=0
-failures=
-pass() { echo "PASS  $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL  $1"; failed=$((failed + 1)); failures="$failures
-FAIL  $1"; }
-die() {
-	echo "delivery-check: $*" >&2
-	for f in sink.err aspgate.log; do
-		if [ -s "$tmp/$f" ]; then
-			echo "--- $f" >&2
-			tail -n 20 "$tmp/$f" >&2
-		fi
-	done
-	exit 1
-}
+NAME=delivery-check
+. tools/checklib.sh
 
-# str NAME: the value of the JSON string member NAME in each line of stdin (escapes left as they are).
-str() { sed -n -E 's/.*"'"$1"'":"(([^"\\]|\\.)*)".*/\1/p'; }
 
-# until_found SECONDS CMD...: runs CMD every 0.2 s until it prints something; prints that. 1 on timeout.
-until_found() {
-	n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		out=$("$@" 2>/dev/null || true)
-		if [ -n "$out" ]; then
-			printf '%s\n' "$out"
-			return 0
-		fi
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 
-# first_line PATTERN FILE: the first line of FILE matching PATTERN.
-first_line() { grep -e "$1" "$2" | head -n 1; }
 
 # post PATH JSON: POSTs JSON to the gateway; prints "STATUS BODY".
 post() {
