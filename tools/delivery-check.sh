@@ -37,9 +37,6 @@ trap 'exit 143' TERM
 NAME=delivery-check
 . tools/checklib.sh
 
-
-
-
 # post PATH JSON: POSTs JSON to the gateway; prints "STATUS BODY".
 post() {
 	curl -sS -o "$tmp/body" -w '%{http_code} ' -H 'Content-Type: application/json' --data "$2" "$base$1" || true

@@ -48,8 +48,6 @@ check() { # check DESCRIPTION CMD...: PASS when CMD succeeds
 
 cr=$(printf '\r')
 
-
-
 # http NAME CURL-ARGS...: one request with `curl -si`; the raw answer goes to $tmp/NAME.raw, split into
 # NAME.status (the status line), NAME.hdr (the header lines; both without CR) and NAME.body (the body's
 # exact bytes). Sets $st (status line), $ct (Content-Type) and $bd (the body, trailing newlines dropped).
