@@ -89,26 +89,34 @@ func (db *DB) ListOutbox(ctx context.Context, limit int, states ...string) ([]Ou
 		args = append(args, limit)
 	}
 	var out []OutboxRow
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanOutbox(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+	err := db.inRead(ctx, func(tx *sql.Tx) (err error) {
+		out, err = queryOutbox(ctx, tx, q, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// queryOutbox runs a statement that yields outbox rows (a SELECT, or an UPDATE ... RETURNING, whose order
+// SQLite leaves open) and returns them in id order.
+func queryOutbox(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]OutboxRow, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxRow
+	for rows.Next() {
+		r, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, rows.Err()
 }
 
 // PendingOutbox lists the messages waiting for delivery, oldest first.
@@ -116,33 +124,25 @@ func (db *DB) PendingOutbox(ctx context.Context) ([]OutboxRow, error) {
 	return db.ListOutbox(ctx, 0, OutboxPending)
 }
 
-// ClaimDue marks up to limit messages due at now as sending and returns them, oldest due first. The
-// attempt is counted here, before anything is sent, so a message whose sending crashes the process
-// again and again still ends dead instead of being retried forever.
+// ClaimDue marks up to limit messages due at now as sending (the earliest due first) and returns them in
+// id order. The attempt is counted here, before anything is sent, so a message whose sending crashes the
+// process again and again still ends dead instead of being retried forever.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int) ([]account.QueuedMessage, error) {
-	var out []account.QueuedMessage
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ?
+	var rows []OutboxRow
+	err := db.inWrite(ctx, func(tx *sql.Tx) (err error) {
+		rows, err = queryOutbox(ctx, tx, `UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ?
 			WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
 				ORDER BY next_attempt_at, id LIMIT ?)
 			RETURNING `+outboxColumns, ms(now), ms(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanOutbox(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r.QueuedMessage)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	out := make([]account.QueuedMessage, len(rows))
+	for i, r := range rows {
+		out[i] = r.QueuedMessage
+	}
 	return out, nil
 }
 
