@@ -139,13 +139,9 @@ type AuthResult struct {
 // phone, which tells the client to call setphone. While 2FA is locked, a user with a second factor fails.
 // ErrRateLimited when the SMS send limits refuse and no earlier code is still good.
 func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult, error) {
-	u, err := t.login(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
+	u, st, err := t.signIn(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
-	}
-	st, err := t.Store.TwoFactorState(ctx, u.ID)
-	if err != nil {
-		return AuthResult{}, t.storeErr(err)
 	}
 	now := t.now()
 	has2FA := st.TOTPSecret != nil || st.Phone != ""
@@ -175,7 +171,7 @@ func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult
 // factor to their own phone); a user with an authenticator app confirms with the app, so no code is sent
 // to them either; nor can a phone without digits be set. All of these are ErrAuthFailed.
 func (t *TwoFactor) SetPhone(ctx context.Context, r SetPhoneRequest) (AuthResult, error) {
-	u, err := t.login(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
+	u, st, err := t.signIn(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
 	}
@@ -183,10 +179,6 @@ func (t *TwoFactor) SetPhone(ctx context.Context, r SetPhoneRequest) (AuthResult
 	if phone == "" {
 		t.log().InfoContext(ctx, "setphone refused: no digits", "user_id", u.ID)
 		return AuthResult{}, ErrAuthFailed
-	}
-	st, err := t.Store.TwoFactorState(ctx, u.ID)
-	if err != nil {
-		return AuthResult{}, t.storeErr(err)
 	}
 	now := t.now()
 	switch {
@@ -240,13 +232,9 @@ func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, 
 // lock 2FA for LockFor, during which even the right code fails; a success resets the count. On success a
 // pending phone becomes the user's phone and a token is issued.
 func (t *TwoFactor) Confirm(ctx context.Context, r ConfirmRequest) (AuthResult, error) {
-	u, err := t.login(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
+	u, st, err := t.signIn(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
-	}
-	st, err := t.Store.TwoFactorState(ctx, u.ID)
-	if err != nil {
-		return AuthResult{}, t.storeErr(err)
 	}
 	now := t.now()
 	if now.Before(st.LockedUntil) {
@@ -378,6 +366,19 @@ func (t *TwoFactor) DisableTOTP(ctx context.Context, userNameOrEmail string) err
 	}
 	t.log().InfoContext(ctx, "totp disabled", "user_id", u.ID)
 	return nil
+}
+
+// signIn checks the password and reads the user's second-factor state: the first step of every method.
+func (t *TwoFactor) signIn(ctx context.Context, userName, password, provider, clientIP string) (*User, *TwoFactorState, error) {
+	u, err := t.login(ctx, userName, password, provider, clientIP)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := t.Store.TwoFactorState(ctx, u.ID)
+	if err != nil {
+		return nil, nil, t.storeErr(err)
+	}
+	return u, st, nil
 }
 
 // login checks a password sign-in. An unknown user costs one dummy verification, so it answers as
