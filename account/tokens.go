@@ -56,7 +56,7 @@ func (t *TwoFactor) RevokeUser(ctx context.Context, userID int64) (int, error) {
 
 func (t *TwoFactor) issueToken(ctx context.Context, userID int64, now time.Time) (string, time.Time, error) {
 	tok, mac := t.newToken()
-	exp := now.Add(t.Config.TokenTTL)
+	exp := t.Config.tokenExpiry(now)
 	if err := t.Store.IssueAPIToken(ctx, NewAPIToken{UserID: userID, MAC: mac, CreatedAt: now, ExpiresAt: exp}); err != nil {
 		return "", time.Time{}, err
 	}

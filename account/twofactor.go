@@ -25,6 +25,20 @@ var (
 	// ErrPhoneTaken is a confirmed code whose new phone is already another user's. It is an
 	// ErrAuthFailed (errors.Is), named so the log and the CLI can say why.
 	ErrPhoneTaken = fmt.Errorf("%w: the phone belongs to another account", ErrAuthFailed)
+	// ErrSignInBlocked is a password sign-in refused before any check because this login failed too often
+	// from this address (ONLYOFFICE's BruteForceLoginManager), or this address failed too often. It is an
+	// ErrAuthFailed; ONLYOFFICE answers it in words of its own.
+	ErrSignInBlocked = fmt.Errorf("%w: too many attempts", ErrAuthFailed)
+	// ErrPhoneEmpty is a setphone whose number has no digits.
+	ErrPhoneEmpty = errors.New("account: no mobile phone number given")
+	// ErrPhoneConfirmed is a setphone for a user whose phone is confirmed: ONLYOFFICE wants it removed
+	// first (with the password alone anyone could move the second factor to their own phone).
+	ErrPhoneConfirmed = errors.New("account: the confirmed phone must be removed before another is set")
+	// ErrSMSNotEnabled is a sendsms for a user whose second factor is not an SMS code (an authenticator
+	// app, or none while Require2FA is off).
+	ErrSMSNotEnabled = errors.New("account: sms codes are not this user's second factor")
+	// ErrNoPhone is a sendsms for a user who must confirm a phone but has not set one.
+	ErrNoPhone = errors.New("account: no phone to send a code to")
 )
 
 // TwoFactorConfig holds the two-factor settings.
@@ -39,12 +53,22 @@ type TwoFactorConfig struct {
 	Require2FA bool
 	Issuer     string // the issuer written into otpauth:// URIs
 	Limits     Limits // SMS send limits, shared with the other faces' codes (same recipient keys)
-	// SignInsPerUserIP and SignInsPerIP bound password attempts: per user name and client address in 15
-	// minutes (ONLYOFFICE's BruteForceLoginManager keys its block the same way, so a stranger elsewhere
-	// cannot lock a user out) and per client address in an hour. Over either, the sign-in fails before
-	// any hashing.
-	SignInsPerUserIP int
-	SignInsPerIP     int
+	// SignIn is ONLYOFFICE's brute-force rule for password sign-ins, per login (as given) and client
+	// address: only failures count, and too many of them block that login from that address for a while.
+	SignIn SignInRule
+	// FailuresPerIP bounds failed password sign-ins per client address in an hour, whatever the login
+	// (aspgate's addition: one address trying many logins would otherwise cost a hash each time); over
+	// it, password sign-ins from the address are refused before any hashing. Successes never count. 0
+	// turns it off.
+	FailuresPerIP int
+}
+
+// SignInRule is ONLYOFFICE's LoginSettings: more than Attempts attempts within Period, successes not
+// counted, block the key for Block.
+type SignInRule struct {
+	Attempts int
+	Period   time.Duration
+	Block    time.Duration
 }
 
 // DefaultTwoFactorConfig is the configuration issue 5 specifies.
@@ -55,13 +79,22 @@ func DefaultTwoFactorConfig() TwoFactorConfig {
 		MaxAttempts: 5,
 		LockAfter:   5,
 		LockFor:     15 * time.Minute,
-		TokenTTL:    30 * 24 * time.Hour,
+		TokenTTL:    0, // one calendar year, as ONLYOFFICE's TenantCookieSettings
 		Issuer:      "R7-Office",
 		Limits:      Limits{PerRecipientMinute: 1, PerRecipientHour: 5, PerClientHour: 60},
-
-		SignInsPerUserIP: 20,
-		SignInsPerIP:     100,
+		// LoginSettings.GetDefault: 5 attempts, 60 s check period, 60 s block.
+		SignIn:        SignInRule{Attempts: 5, Period: time.Minute, Block: time.Minute},
+		FailuresPerIP: 100,
 	}
+}
+
+// tokenExpiry is when a token issued now expires: TokenTTL later, or one calendar year when it is 0
+// (TenantCookieSettings.GetExpiresTime: DateTime.UtcNow.AddYears(1)).
+func (c TwoFactorConfig) tokenExpiry(now time.Time) time.Time {
+	if c.TokenTTL <= 0 {
+		return now.AddDate(1, 0, 0)
+	}
+	return now.Add(c.TokenTTL)
 }
 
 // TwoFactor runs r7office's sign-in: password, then a second factor (an authenticator app's TOTP code or
@@ -97,9 +130,9 @@ func (t *TwoFactor) log() *slog.Logger {
 	return slog.Default()
 }
 
-// AuthRequest is POST api/2.0/authentication: the first step of a sign-in.
+// AuthRequest is POST api/2.0/authentication (and sendsms): the first step of a sign-in.
 type AuthRequest struct {
-	UserName string // user name or e-mail
+	UserName string // e-mail, user GUID or user name
 	Password string
 	Provider string // "" or "email" for a password sign-in; anything else is a social login, refused
 	ClientIP string
@@ -107,7 +140,7 @@ type AuthRequest struct {
 
 // SetPhoneRequest is POST api/2.0/authentication/setphone.
 type SetPhoneRequest struct {
-	UserName    string // user name or e-mail
+	UserName    string // e-mail, user GUID or user name
 	Password    string
 	Provider    string
 	MobilePhone string // any formatting; only the digits count
@@ -116,7 +149,7 @@ type SetPhoneRequest struct {
 
 // ConfirmRequest is POST api/2.0/authentication/{code}.
 type ConfirmRequest struct {
-	UserName string // user name or e-mail
+	UserName string // e-mail, user GUID or user name
 	Password string
 	Provider string
 	Code     string // the TOTP or SMS code
@@ -135,9 +168,10 @@ type AuthResult struct {
 
 // Authenticate checks the password and says what comes next: a user with an authenticator app gets
 // {TFA} and sends its code to Confirm; a user with a confirmed phone gets an SMS code and {SMS, Expires,
-// PhoneNoise}; any other user gets a token at once, unless Require2FA, when the answer is {SMS} without a
+// PhoneNoise} (no new one while the last one sent still works, as ONLYOFFICE's PutAuthCode(again:
+// false)); any other user gets a token at once, unless Require2FA, when the answer is {SMS} without a
 // phone, which tells the client to call setphone. While 2FA is locked, a user with a second factor fails.
-// ErrRateLimited when the SMS send limits refuse and no earlier code is still good.
+// ErrRateLimited when the SMS send limits refuse.
 func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult, error) {
 	u, st, err := t.signIn(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
@@ -153,7 +187,7 @@ func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult
 	case st.TOTPSecret != nil:
 		return AuthResult{UserID: u.ID, TFA: true}, nil
 	case st.Phone != "":
-		return t.sendLoginCode(ctx, u, st.Phone, "", r.ClientIP, now)
+		return t.sendLoginCode(ctx, u, st.Phone, "", r.ClientIP, now, false)
 	case t.Config.Require2FA:
 		return AuthResult{UserID: u.ID, SMS: true}, nil
 	}
@@ -166,44 +200,77 @@ func (t *TwoFactor) Authenticate(ctx context.Context, r AuthRequest) (AuthResult
 }
 
 // SetPhone checks the password, keeps the phone as pending and sends it a 6-digit code, which Confirm
-// takes; only then does the phone become the user's. As in ONLYOFFICE, a user whose phone is already
-// confirmed cannot replace it this way (with the password alone anyone could then move the second
-// factor to their own phone); a user with an authenticator app confirms with the app, so no code is sent
-// to them either; nor can a phone without digits be set. All of these are ErrAuthFailed.
+// takes; only then does the phone become the user's. As in ONLYOFFICE (SmsManager.SaveMobilePhone), a
+// number without digits is ErrPhoneEmpty and a user whose phone is confirmed gets ErrPhoneConfirmed: with
+// the password alone anyone could otherwise move the second factor to their own phone. A user with an
+// authenticator app gets ONLYOFFICE's answer ({SMS, Expires, PhoneNoise}) but no code, and nothing
+// changes: the app stays the second factor. While 2FA is locked the answer is ErrAuthFailed.
 func (t *TwoFactor) SetPhone(ctx context.Context, r SetPhoneRequest) (AuthResult, error) {
 	u, st, err := t.signIn(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
 	}
 	phone := PhoneDigits(r.MobilePhone)
-	if phone == "" {
-		t.log().InfoContext(ctx, "setphone refused: no digits", "user_id", u.ID)
-		return AuthResult{}, ErrAuthFailed
-	}
 	now := t.now()
 	switch {
+	case phone == "":
+		t.log().InfoContext(ctx, "setphone refused: no digits", "user_id", u.ID)
+		return AuthResult{}, ErrPhoneEmpty
 	case st.Phone != "":
 		t.log().InfoContext(ctx, "setphone refused: a phone is already confirmed", "user_id", u.ID)
-		return AuthResult{}, ErrAuthFailed
-	case st.TOTPSecret != nil:
-		t.log().InfoContext(ctx, "setphone refused: an authenticator app is enrolled", "user_id", u.ID)
-		return AuthResult{}, ErrAuthFailed
+		return AuthResult{}, ErrPhoneConfirmed
 	case now.Before(st.LockedUntil):
 		t.log().InfoContext(ctx, "setphone refused: 2fa locked", "user_id", u.ID)
 		return AuthResult{}, ErrAuthFailed
+	case st.TOTPSecret != nil:
+		t.log().InfoContext(ctx, "setphone answered without a code: an authenticator app is enrolled", "user_id", u.ID)
+		return AuthResult{UserID: u.ID, SMS: true, Expires: now.Add(t.Config.CodeTTL), PhoneNoise: PhoneNoise(phone)}, nil
 	}
-	return t.sendLoginCode(ctx, u, phone, phone, r.ClientIP, now)
+	return t.sendLoginCode(ctx, u, phone, phone, r.ClientIP, now, false)
 }
 
-// sendLoginCode sends a fresh code to phone (pending: the phone SetPhone is setting, "" for the confirmed
-// one) within the send limits. When a limit refuses but the live code went to the same phone and still
-// works, the answer points to that one (a double click does not fail); otherwise ErrRateLimited.
-func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, clientIP string, now time.Time) (AuthResult, error) {
-	ok, err := t.Store.TakeSend(ctx, now, t.limits(phone, clientIP))
+// ResendCode is POST api/2.0/authentication/sendsms (ONLYOFFICE's SendSmsCode): after the password, a
+// fresh SMS code to the user's phone, or to the phone setphone is confirming, within the send limits
+// (ErrRateLimited beyond them). A user whose second factor is an authenticator app, or who has none while
+// Require2FA is off, gets ErrSMSNotEnabled; one who must confirm a phone but set none, ErrNoPhone. The new
+// code replaces the one sent before.
+func (t *TwoFactor) ResendCode(ctx context.Context, r AuthRequest) (AuthResult, error) {
+	u, st, err := t.signIn(ctx, r.UserName, r.Password, r.Provider, r.ClientIP)
 	if err != nil {
 		return AuthResult{}, err
 	}
-	if !ok {
+	now := t.now()
+	if st.TOTPSecret != nil {
+		t.log().InfoContext(ctx, "sms resend refused: an authenticator app is enrolled", "user_id", u.ID)
+		return AuthResult{}, ErrSMSNotEnabled
+	}
+	if now.Before(st.LockedUntil) {
+		t.log().InfoContext(ctx, "sms resend refused: 2fa locked", "user_id", u.ID)
+		return AuthResult{}, ErrAuthFailed
+	}
+	if st.Phone != "" {
+		return t.sendLoginCode(ctx, u, st.Phone, "", r.ClientIP, now, true)
+	}
+	// No confirmed phone: the one setphone is confirming, if any.
+	c, err := t.Store.LiveLoginCode(ctx, u.ID)
+	switch {
+	case err == nil && c.Phone != "":
+		return t.sendLoginCode(ctx, u, c.Phone, c.Phone, r.ClientIP, now, true)
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return AuthResult{}, err
+	case t.Config.Require2FA:
+		t.log().InfoContext(ctx, "sms resend refused: no phone set", "user_id", u.ID)
+		return AuthResult{}, ErrNoPhone
+	}
+	t.log().InfoContext(ctx, "sms resend refused: sms is not the user's second factor", "user_id", u.ID)
+	return AuthResult{}, ErrSMSNotEnabled
+}
+
+// sendLoginCode sends a fresh code to phone (pending: the phone SetPhone is setting, "" for the confirmed
+// one) within the send limits. Unless again (a resend), a code already sent to the same phone that still
+// works is pointed to instead, as ONLYOFFICE's PutAuthCode does; a refused send is ErrRateLimited.
+func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, clientIP string, now time.Time, again bool) (AuthResult, error) {
+	if !again {
 		c, err := t.Store.LiveLoginCode(ctx, u.ID)
 		if err == nil && c.Phone == pending && now.Before(c.ExpiresAt) && c.Attempts < t.Config.MaxAttempts {
 			return AuthResult{UserID: u.ID, SMS: true, Expires: c.ExpiresAt, PhoneNoise: PhoneNoise(phone)}, nil
@@ -211,6 +278,12 @@ func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, 
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return AuthResult{}, err
 		}
+	}
+	ok, err := t.Store.TakeSend(ctx, now, t.limits(phone, clientIP))
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if !ok {
 		t.log().InfoContext(ctx, "login code refused: send limit", "user_id", u.ID)
 		return AuthResult{}, ErrRateLimited
 	}
@@ -222,7 +295,7 @@ func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, 
 	if err != nil {
 		return AuthResult{}, err
 	}
-	t.log().InfoContext(ctx, "login code issued", "user_id", u.ID, "new_phone", pending != "")
+	t.log().InfoContext(ctx, "login code issued", "user_id", u.ID, "new_phone", pending != "", "resend", again)
 	return AuthResult{UserID: u.ID, SMS: true, Expires: exp, PhoneNoise: PhoneNoise(phone)}, nil
 }
 
@@ -260,7 +333,7 @@ func (t *TwoFactor) confirmTOTP(ctx context.Context, u *User, st *TwoFactorState
 		return AuthResult{}, t.codeFailed(ctx, u.ID, now, "totp code rejected")
 	}
 	tok, mac := t.newToken()
-	exp := now.Add(t.Config.TokenTTL)
+	exp := t.Config.tokenExpiry(now)
 	err = t.Store.CompleteTOTPLogin(ctx, TOTPLogin{UserID: u.ID, Secret: st.TOTPSecret, Step: step,
 		Token: NewAPIToken{UserID: u.ID, MAC: mac, CreatedAt: now, ExpiresAt: exp}})
 	if errors.Is(err, ErrAuthFailed) {
@@ -293,7 +366,7 @@ func (t *TwoFactor) confirmSMS(ctx context.Context, u *User, st *TwoFactorState,
 		return AuthResult{}, t.codeFailed(ctx, u.ID, now, "sms code rejected")
 	}
 	tok, mac := t.newToken()
-	exp := now.Add(t.Config.TokenTTL)
+	exp := t.Config.tokenExpiry(now)
 	err = t.Store.CompleteSMSLogin(ctx, SMSLogin{UserID: u.ID, CodeID: c.ID, Phone: c.Phone,
 		MaxAttempts: t.Config.MaxAttempts, Token: NewAPIToken{UserID: u.ID, MAC: mac, CreatedAt: now, ExpiresAt: exp}})
 	switch {
@@ -381,68 +454,114 @@ func (t *TwoFactor) signIn(ctx context.Context, userName, password, provider, cl
 	return u, st, nil
 }
 
-// login checks a password sign-in. An unknown user costs one dummy verification, so it answers as
-// slowly as a wrong password; a social login (a provider other than "email") is refused at once.
+// login checks a password sign-in as ONLYOFFICE's GetUser does. A social login (a provider other than
+// "email") is refused at once. Otherwise the attempt is counted for the login and client address before
+// anything else (BruteForceLoginManager.Increment): once the rule blocks that pair, or the address has
+// failed too often, the sign-in is ErrSignInBlocked without any hashing. A success takes its attempt back
+// (Decrement), so only failures ever count. An unknown login costs one dummy verification, so it answers
+// as slowly as a wrong password, and both cost the same reads and writes.
 func (t *TwoFactor) login(ctx context.Context, userName, password, provider, clientIP string) (*User, error) {
-	if p := strings.TrimSpace(provider); p != "" && !strings.EqualFold(p, "email") {
+	if provider != "" && provider != "email" {
 		t.log().InfoContext(ctx, "sign-in refused: social login is not supported")
 		return nil, ErrAuthFailed
 	}
 	if strings.TrimSpace(userName) == "" || password == "" {
 		return nil, ErrAuthFailed
 	}
-	u, err := t.lookupUser(ctx, userName)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	// The attempt counts against the account the name resolves to, so its user name and its e-mail
-	// share one budget; an unknown name has its own.
-	subject := "name:" + strings.ToLower(strings.TrimSpace(userName))
-	if u != nil {
-		subject = "user:" + strconv.FormatInt(u.ID, 10)
-	}
-	if ok, err := t.Store.TakeSend(ctx, t.now(), t.signInLimits(subject, clientIP)); err != nil {
-		return nil, err
-	} else if !ok {
-		t.log().WarnContext(ctx, "sign-in refused: too many attempts from this address")
-		return nil, ErrAuthFailed
-	}
-	if u == nil {
-		if err := t.Hasher.VerifyDummy(ctx, password); err != nil {
-			return nil, err
-		}
-		t.log().InfoContext(ctx, "sign-in refused: unknown user")
-		return nil, ErrAuthFailed
-	}
-	ok, err := t.Hasher.Verify(ctx, u.PasswordHash, password)
+	now := t.now()
+	guard := t.signInKey(userName, clientIP)
+	ok, err := t.Store.SignInAttempt(ctx, guard, now, t.Config.SignIn)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		t.log().InfoContext(ctx, "sign-in refused: wrong password", "user_id", u.ID)
+		t.log().WarnContext(ctx, "sign-in refused: too many failed attempts for this login from this address")
+		return nil, ErrSignInBlocked
+	}
+	failures := t.failureLimits(clientIP)
+	if ok, err := t.Store.LimitAllows(ctx, now, failures); err != nil {
+		return nil, err
+	} else if !ok {
+		t.log().WarnContext(ctx, "sign-in refused: too many failed attempts from this address")
+		return nil, ErrSignInBlocked
+	}
+	u, err := t.lookupUser(ctx, userName)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	var verified bool
+	if u == nil {
+		err = t.Hasher.VerifyDummy(ctx, password)
+	} else {
+		verified, err = t.Hasher.Verify(ctx, u.PasswordHash, password)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !verified {
+		if err := t.Store.ChargeLimits(ctx, now, failures); err != nil {
+			return nil, err
+		}
+		if u == nil {
+			t.log().InfoContext(ctx, "sign-in refused: unknown user")
+		} else {
+			t.log().InfoContext(ctx, "sign-in refused: wrong password", "user_id", u.ID)
+		}
 		return nil, ErrAuthFailed
+	}
+	if err := t.Store.SignInSucceeded(ctx, guard, now, t.Config.SignIn); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
 
-// lookupUser finds a user by user name, else by e-mail (ONLYOFFICE's userName is "user name or e-mail").
-// Both lookups always run, so a name that matches answers no faster than one that does not.
-func (t *TwoFactor) lookupUser(ctx context.Context, nameOrEmail string) (*User, error) {
-	s := strings.TrimSpace(nameOrEmail)
+// lookupUser finds a user as ONLYOFFICE's sign-in does, by user GUID or e-mail, and (aspgate's
+// extension) by user name. The same lookups always run whatever matches, so a name that matches answers
+// no faster than one that does not.
+func (t *TwoFactor) lookupUser(ctx context.Context, login string) (*User, error) {
+	s := strings.TrimSpace(login)
 	if s == "" {
 		return nil, ErrNotFound
+	}
+	if uid, ok := parseGUID(s); ok {
+		return t.Store.UserByUID(ctx, uid)
 	}
 	byName, err1 := t.Store.UserByUserName(ctx, s)
 	byEmail, err2 := t.Store.UserByEmail(ctx, s)
 	switch {
-	case err1 == nil:
-		return byName, nil
-	case !errors.Is(err1, ErrNotFound):
-		return nil, err1
 	case err2 == nil:
 		return byEmail, nil
+	case !errors.Is(err2, ErrNotFound):
+		return nil, err2
+	case err1 == nil:
+		return byName, nil
 	}
-	return nil, err2
+	return nil, err1
+}
+
+// parseGUID reads a GUID the way .NET's Guid.TryParse does in its common forms: 32 hex digits, with
+// hyphens (D), also in braces (B) or parentheses (P).
+func parseGUID(s string) ([16]byte, bool) {
+	var out [16]byte
+	if len(s) == 38 && (s[0] == '{' && s[37] == '}' || s[0] == '(' && s[37] == ')') {
+		s = s[1:37]
+	}
+	switch len(s) {
+	case 36:
+		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+			return out, false
+		}
+		s = s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	case 32:
+	default:
+		return out, false
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return out, false
+	}
+	copy(out[:], b)
+	return out, true
 }
 
 // storeErr turns a user that vanished between two reads into an authentication failure.
@@ -459,18 +578,20 @@ func (t *TwoFactor) loginCodeMAC(userID int64, pending, code string) []byte {
 	return t.Keys.MAC(macLoginCode, strconv.FormatInt(userID, 10)+":"+pending+":"+code)
 }
 
-// signInLimits count password attempts; the user name is keyed by its MAC, like recipients, so the limit
-// log holds no names.
-func (t *TwoFactor) signInLimits(subject, clientIP string) []Limit {
-	var out []Limit
-	if n := t.Config.SignInsPerUserIP; n > 0 {
-		out = append(out, Limit{Key: "signin:" + hex.EncodeToString(t.Keys.MAC(macSignIn, subject+"\x00"+clientIP)),
-			Window: 15 * time.Minute, Max: n})
+// signInKey keys the brute-force rule on the login as written (case and surrounding spaces aside, so
+// they give no fresh budget) and the client address, by MAC so the table holds no names. It is not the
+// account's: a user's name and e-mail have budgets of their own, so the budget says nothing about which
+// logins share an account.
+func (t *TwoFactor) signInKey(login, clientIP string) string {
+	return "signin:" + hex.EncodeToString(t.Keys.MAC(macSignIn, strings.ToLower(strings.TrimSpace(login))+"\x00"+clientIP))
+}
+
+// failureLimits is the budget of failed sign-ins per client address.
+func (t *TwoFactor) failureLimits(clientIP string) []Limit {
+	if n := t.Config.FailuresPerIP; n > 0 && clientIP != "" {
+		return []Limit{{Key: "signin-fail-ip:" + clientIP, Window: time.Hour, Max: n}}
 	}
-	if n := t.Config.SignInsPerIP; n > 0 && clientIP != "" {
-		out = append(out, Limit{Key: "signin-ip:" + clientIP, Window: time.Hour, Max: n})
-	}
-	return out
+	return nil
 }
 
 // limits are the send limits of an SMS to phone, keyed as the other faces key theirs (the recipient by

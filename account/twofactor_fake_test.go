@@ -21,6 +21,13 @@ type tfStore struct {
 	macs   map[int64][]byte // token id -> MAC
 	sends  sendLog
 	outbox []account.Message
+	guard  map[string]*tfGuard
+	events map[string][]time.Time // limit key/window -> recorded events (a sliding log, not the store's GCRA)
+}
+
+type tfGuard struct {
+	attempts     []time.Time
+	blockedUntil time.Time
 }
 
 type tfState struct {
@@ -37,7 +44,78 @@ type tfCode struct {
 }
 
 func newTFStore(users ...*account.User) *tfStore {
-	return &tfStore{users: users, state: map[int64]*tfState{}, macs: map[int64][]byte{}}
+	return &tfStore{users: users, state: map[int64]*tfState{}, macs: map[int64][]byte{},
+		guard: map[string]*tfGuard{}, events: map[string][]time.Time{}}
+}
+
+func (s *tfStore) UserByUID(_ context.Context, uid [16]byte) (*account.User, error) {
+	return s.find(func(u *account.User) bool { return u.UID == uid })
+}
+
+// SignInAttempt keeps BruteForceLoginManager's history as a list of times, as ONLYOFFICE's cache does.
+func (s *tfStore) SignInAttempt(_ context.Context, key string, now time.Time, rule account.SignInRule) (bool, error) {
+	if rule.Attempts <= 0 {
+		return true, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.guard[key]
+	if g == nil {
+		g = &tfGuard{}
+		s.guard[key] = g
+	}
+	if now.Before(g.blockedUntil) {
+		return false, nil
+	}
+	var recent []time.Time
+	for _, t := range g.attempts {
+		if t.After(now.Add(-rule.Period)) {
+			recent = append(recent, t)
+		}
+	}
+	g.attempts = append(recent, now)
+	if len(g.attempts) > rule.Attempts {
+		g.attempts, g.blockedUntil = nil, now.Add(rule.Block)
+		return false, nil
+	}
+	return true, nil
+}
+
+func (s *tfStore) SignInSucceeded(_ context.Context, key string, _ time.Time, rule account.SignInRule) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.guard[key]; g != nil && len(g.attempts) > 0 {
+		g.attempts = g.attempts[:len(g.attempts)-1]
+	}
+	return nil
+}
+
+func limitKey(l account.Limit) string { return l.Key + "/" + l.Window.String() }
+
+func (s *tfStore) LimitAllows(_ context.Context, now time.Time, limits []account.Limit) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range limits {
+		n := 0
+		for _, t := range s.events[limitKey(l)] {
+			if t.After(now.Add(-l.Window)) {
+				n++
+			}
+		}
+		if l.Max > 0 && n >= l.Max {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (s *tfStore) ChargeLimits(_ context.Context, now time.Time, limits []account.Limit) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range limits {
+		s.events[limitKey(l)] = append(s.events[limitKey(l)], now)
+	}
+	return nil
 }
 
 func (s *tfStore) find(f func(u *account.User) bool) (*account.User, error) {

@@ -11,6 +11,19 @@ import (
 type TwoFactorStore interface {
 	UserByUserName(ctx context.Context, userName string) (*User, error) // ErrNotFound
 	UserByEmail(ctx context.Context, email string) (*User, error)       // ErrNotFound; e-mail compared ignoring case
+	UserByUID(ctx context.Context, uid [16]byte) (*User, error)         // ErrNotFound
+
+	// SignInAttempt is BruteForceLoginManager.Increment for key: false (and nothing recorded) while the
+	// key is blocked; else the attempt is recorded at now, and false when that makes more than
+	// rule.Attempts within rule.Period, which blocks the key for rule.Block and forgets its attempts.
+	SignInAttempt(ctx context.Context, key string, now time.Time, rule SignInRule) (bool, error)
+	// SignInSucceeded is Decrement: the key's latest attempt is taken back.
+	SignInSucceeded(ctx context.Context, key string, now time.Time, rule SignInRule) error
+	// LimitAllows reports whether one more event fits every limit, without recording anything (and
+	// without waiting for writers).
+	LimitAllows(ctx context.Context, now time.Time, limits []Limit) (bool, error)
+	// ChargeLimits records one event against every limit, whether or not it fits.
+	ChargeLimits(ctx context.Context, now time.Time, limits []Limit) error
 
 	// TakeSend checks the send limits and records one send, atomically (see Store.TakeSend).
 	TakeSend(ctx context.Context, now time.Time, limits []Limit) (bool, error)

@@ -52,7 +52,8 @@ func mustTFFixture(tb testing.TB) *tfFixture {
 	f.store = newTFStore(f.ivan, f.olga)
 	f.store.st(f.olga.ID).confirmedPhone = f.olga.Phone
 	cfg := account.DefaultTwoFactorConfig()
-	cfg.SignInsPerUserIP, cfg.SignInsPerIP = 0, 0 // off here: the lock tests make many attempts; TestSignInAttemptsLimited has them on
+	// Off here: the lock tests make many attempts; TestSignInBruteForceRule has them on.
+	cfg.SignIn, cfg.FailuresPerIP = account.SignInRule{}, 0
 	f.tf = &account.TwoFactor{
 		Store: f.store, Hasher: h, Keys: account.NewKeyring(bytes.Repeat([]byte{2}, 32)),
 		Config: cfg, Now: func() time.Time { return f.now },
@@ -156,8 +157,13 @@ func TestAuthenticateFailuresAreAlike(t *testing.T) {
 	}
 	// "email" is the password provider; the e-mail works as the user name.
 	if res, err := f.tf.Authenticate(ctx, account.AuthRequest{UserName: "Ivan@Example.com", Password: tfPassword,
-		Provider: "Email"}); err != nil || res.Token == "" {
+		Provider: "email"}); err != nil || res.Token == "" {
 		t.Fatalf("sign-in by e-mail: %+v, %v", res, err)
+	}
+	// ONLYOFFICE compares the provider exactly: "Email" is a social provider, refused.
+	if _, err := f.tf.Authenticate(ctx, account.AuthRequest{UserName: "ivan", Password: tfPassword,
+		Provider: "Email"}); err != account.ErrAuthFailed {
+		t.Fatalf("provider Email: %v", err)
 	}
 }
 
@@ -168,7 +174,8 @@ func TestAuthenticateWithoutSecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Token) != 43 || !res.Expires.Equal(f.now.Add(30*24*time.Hour)) || res.SMS || res.TFA || res.UserID != 7 {
+	// One calendar year, ONLYOFFICE's TenantCookieSettings default.
+	if len(res.Token) != 43 || !res.Expires.Equal(time.Date(2027, 11, 22, 12, 0, 10, 0, time.UTC)) || res.SMS || res.TFA || res.UserID != 7 {
 		t.Fatalf("Authenticate = %+v", res)
 	}
 	info := mustActive(t, f, res.Token, true)
@@ -210,7 +217,7 @@ func TestTOTPCodeWorksOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Token == "" || !res.TFA || res.SMS || !res.Expires.Equal(f.now.Add(30*24*time.Hour)) {
+	if res.Token == "" || !res.TFA || res.SMS || !res.Expires.Equal(f.now.AddDate(1, 0, 0)) {
 		t.Fatalf("Confirm = %+v", res)
 	}
 	mustActive(t, f, res.Token, true)
@@ -389,7 +396,7 @@ func TestSMSFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Token == "" || !res.SMS || res.TFA || res.PhoneNoise != "+7999***4567" || !res.Expires.Equal(f.now.Add(30*24*time.Hour)) {
+	if res.Token == "" || !res.SMS || res.TFA || res.PhoneNoise != "+7999***4567" || !res.Expires.Equal(f.now.AddDate(1, 0, 0)) {
 		t.Fatalf("Confirm = %+v", res)
 	}
 	if u := f.store.user(7); u.Phone != "79991234567" {
@@ -416,7 +423,7 @@ func TestSMSFlow(t *testing.T) {
 	// The phone is confirmed: signing in now sends a code to it, and a second phone cannot be set.
 	f.advance(time.Minute)
 	if _, err := f.tf.SetPhone(ctx, account.SetPhoneRequest{UserName: "ivan", Password: tfPassword,
-		MobilePhone: "79990000009"}); err != account.ErrAuthFailed {
+		MobilePhone: "79990000009"}); err != account.ErrPhoneConfirmed {
 		t.Fatalf("setphone over a confirmed phone: %v", err)
 	}
 	res, err = f.tf.Authenticate(ctx, account.AuthRequest{UserName: "ivan", Password: tfPassword, ClientIP: "192.0.2.1"})
@@ -518,7 +525,7 @@ func TestSMSCodeRules(t *testing.T) {
 	t.Run("no digits", func(t *testing.T) {
 		f := mustTFFixture(t)
 		if _, err := f.tf.SetPhone(context.Background(), account.SetPhoneRequest{UserName: "ivan", Password: tfPassword,
-			MobilePhone: "call me"}); err != account.ErrAuthFailed {
+			MobilePhone: "call me"}); err != account.ErrPhoneEmpty {
 			t.Fatalf("no digits: %v", err)
 		}
 	})
@@ -526,7 +533,7 @@ func TestSMSCodeRules(t *testing.T) {
 		f := mustTFFixture(t)
 		f.mustEnroll(t)
 		if _, err := f.tf.SetPhone(context.Background(), account.SetPhoneRequest{UserName: "ivan", Password: tfPassword,
-			MobilePhone: "79991234567"}); err != account.ErrAuthFailed || f.store.messages() != 0 {
+			MobilePhone: "79991234567"}); err != nil || f.store.messages() != 0 {
 			t.Fatalf("setphone with an app: %v", err)
 		}
 	})
@@ -540,16 +547,13 @@ func TestSMSCodeRules(t *testing.T) {
 		if err != nil || res != first || f.store.messages() != 1 {
 			t.Fatalf("repeat: %+v, %v", res, err)
 		}
+		// A new code only once the live one has expired: four more in the hour.
 		for range 4 {
-			f.advance(time.Minute)
+			f.advance(11 * time.Minute)
 			f.mustSetPhone(t, "79991234567")
 		}
-		// The sixth code in the hour: refused, and the live code is spent.
-		f.advance(time.Minute)
-		for range 5 {
-			_, _ = f.confirm("000000")
-		}
-		f.advance(15 * time.Minute)
+		// The sixth code in the hour: refused once the live one has expired.
+		f.advance(11 * time.Minute)
 		if _, err := f.tf.SetPhone(context.Background(), account.SetPhoneRequest{UserName: "ivan", Password: tfPassword,
 			MobilePhone: "79991234567"}); !errors.Is(err, account.ErrRateLimited) {
 			t.Fatalf("sixth send in the hour: %v", err)
@@ -573,42 +577,194 @@ func TestTokenExpiry(t *testing.T) {
 	mustActive(t, f, res.Token+"x", false)
 }
 
-func TestSignInAttemptsLimited(t *testing.T) {
+// TestSignInBruteForceRule checks ONLYOFFICE's BruteForceLoginManager rule (5 failures within 60 s per
+// login and address block it for 60 s; a success takes its attempt back) and aspgate's per-address
+// budget of failures.
+func TestSignInBruteForceRule(t *testing.T) {
 	ctx := context.Background()
 	f := mustTFFixture(t)
-	f.tf.Config.SignInsPerUserIP, f.tf.Config.SignInsPerIP = 3, 5
+	f.tf.Config.SignIn = account.SignInRule{Attempts: 5, Period: time.Minute, Block: time.Minute}
 	signIn := func(user, pw, ip string) error {
 		_, err := f.tf.Authenticate(ctx, account.AuthRequest{UserName: user, Password: pw, ClientIP: ip})
 		return err
 	}
-	for range 3 {
+	// Successes never count: 30 correct sign-ins in a row, in one second, from one address.
+	for i := range 30 {
+		if err := signIn("ivan", tfPassword, "192.0.2.1"); err != nil {
+			t.Fatalf("correct sign-in %d: %v", i+1, err)
+		}
+	}
+	// Four failures, a success (taken back), two failures: six attempts but five failures, not blocked.
+	for range 4 {
 		if err := signIn("ivan", "wrong-password", "192.0.2.1"); err != account.ErrAuthFailed {
 			t.Fatal(err)
 		}
 	}
-	// The 4th attempt from that address fails even with the right password; the account's e-mail is the
-	// same account, not a new budget.
-	if err := signIn("IVAN@example.com", tfPassword, "192.0.2.1"); err != account.ErrAuthFailed {
-		t.Fatalf("over the per-user limit: %v", err)
+	if err := signIn("ivan", tfPassword, "192.0.2.1"); err != nil {
+		t.Fatalf("after 4 failures: %v", err)
 	}
-	// Another address is not locked out by the first one's guesses.
+	if err := signIn("ivan", "wrong-password", "192.0.2.1"); err != account.ErrAuthFailed || errors.Is(err, account.ErrSignInBlocked) {
+		t.Fatalf("5th failure: %v", err)
+	}
+	// The 6th attempt within the period blocks the login from this address, the right password too.
+	if err := signIn("ivan", tfPassword, "192.0.2.1"); !errors.Is(err, account.ErrSignInBlocked) {
+		t.Fatalf("6th attempt: %v", err)
+	}
+	f.advance(59 * time.Second)
+	if err := signIn("ivan", tfPassword, "192.0.2.1"); !errors.Is(err, account.ErrSignInBlocked) {
+		t.Fatalf("during the block: %v", err)
+	}
+	// Another address, and the same account's e-mail (a login of its own), are not blocked.
 	if err := signIn("ivan", tfPassword, "192.0.2.2"); err != nil {
 		t.Fatalf("from another address: %v", err)
 	}
-	// The per-address limit covers guesses spread over many names.
-	f.now = f.now.Add(16 * time.Minute)
-	for _, u := range []string{"a", "b", "c", "d"} {
-		_ = signIn(u, "x", "192.0.2.3")
+	if err := signIn("ivan@example.com", tfPassword, "192.0.2.1"); err != nil {
+		t.Fatalf("the e-mail: %v", err)
 	}
-	if err := signIn("ivan", tfPassword, "192.0.2.3"); err != nil {
-		t.Fatalf("5th attempt from an address: %v", err)
-	}
-	if err := signIn("olga", tfPassword, "192.0.2.3"); err != account.ErrAuthFailed {
-		t.Fatalf("over the per-address limit: %v", err)
-	}
-	// The window passes.
-	f.now = f.now.Add(15 * time.Minute)
+	f.advance(time.Second)
 	if err := signIn("ivan", tfPassword, "192.0.2.1"); err != nil {
-		t.Fatalf("after the window: %v", err)
+		t.Fatalf("after the block: %v", err)
+	}
+	// Failures outside the period are forgotten: five, a minute's pause, five more, still allowed.
+	for round := range 2 {
+		for range 5 {
+			if err := signIn("olga", "wrong-password", "192.0.2.5"); err != account.ErrAuthFailed || errors.Is(err, account.ErrSignInBlocked) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		f.advance(61 * time.Second)
+	}
+
+	// The per-address budget covers failures spread over many logins; successes do not use it.
+	f.tf.Config.FailuresPerIP = 5
+	for _, u := range []string{"a", "b", "c", "d", "e"} {
+		if err := signIn(u, "x", "192.0.2.3"); err != account.ErrAuthFailed || errors.Is(err, account.ErrSignInBlocked) {
+			t.Fatalf("failure for %s: %v", u, err)
+		}
+	}
+	if err := signIn("ivan", tfPassword, "192.0.2.3"); !errors.Is(err, account.ErrSignInBlocked) {
+		t.Fatalf("over the per-address budget: %v", err)
+	}
+	for range 20 {
+		if err := signIn("ivan", tfPassword, "192.0.2.4"); err != nil {
+			t.Fatalf("successes from another address: %v", err)
+		}
+	}
+	f.advance(time.Hour)
+	if err := signIn("ivan", tfPassword, "192.0.2.3"); err != nil {
+		t.Fatalf("after the hour: %v", err)
+	}
+}
+
+// TestSignInByGUID signs in with the user's GUID, as ONLYOFFICE allows.
+func TestSignInByGUID(t *testing.T) {
+	f := mustTFFixture(t)
+	for _, login := range []string{"db299a41-0000-0000-0000-00000000008c", "{DB299A41-0000-0000-0000-00000000008C}",
+		"db299a4100000000000000000000008c"} {
+		res, err := f.tf.Authenticate(context.Background(), account.AuthRequest{UserName: login, Password: tfPassword})
+		if err != nil || res.UserID != 7 || res.Token == "" {
+			t.Fatalf("%s: %+v, %v", login, res, err)
+		}
+	}
+	if _, err := f.tf.Authenticate(context.Background(), account.AuthRequest{UserName: "db299a41-0000-0000-0000-00000000008d",
+		Password: tfPassword}); err != account.ErrAuthFailed {
+		t.Fatalf("another GUID: %v", err)
+	}
+}
+
+// TestResendCode is sendsms: a fresh code within the send limits, never counted as a wrong code.
+func TestResendCode(t *testing.T) {
+	ctx := context.Background()
+	f := mustTFFixture(t)
+	olga := account.AuthRequest{UserName: "olga", Password: tfPassword, ClientIP: "192.0.2.1"}
+	res, err := f.tf.Authenticate(ctx, olga)
+	if err != nil || !res.SMS || res.PhoneNoise != "+7999***0002" {
+		t.Fatalf("Authenticate = %+v, %v", res, err)
+	}
+	first := f.store.lastMessage().Secret
+	// Within the minute the send limit refuses a resend.
+	if _, err := f.tf.ResendCode(ctx, olga); err != account.ErrRateLimited {
+		t.Fatalf("resend within the minute: %v", err)
+	}
+	// Five resends over five minutes: each a new code, none a wrong code, so 2FA is not locked.
+	var last string
+	for i := range 4 {
+		f.advance(time.Minute)
+		res, err := f.tf.ResendCode(ctx, olga)
+		if err != nil || !res.SMS || res.PhoneNoise != "+7999***0002" || !res.Expires.Equal(f.now.Add(10*time.Minute)) {
+			t.Fatalf("resend %d = %+v, %v", i+1, res, err)
+		}
+		last = f.store.lastMessage().Secret
+	}
+	// The hour's budget (5 per recipient) is spent.
+	f.advance(time.Minute)
+	if _, err := f.tf.ResendCode(ctx, olga); err != account.ErrRateLimited {
+		t.Fatalf("sixth send in the hour: %v", err)
+	}
+	if last == first {
+		t.Fatal("a resend sent the same code")
+	}
+	// The newest code works; the first one was replaced.
+	conf := func(code string) error {
+		_, err := f.tf.Confirm(ctx, account.ConfirmRequest{UserName: "olga", Password: tfPassword, Code: code})
+		return err
+	}
+	if err := conf(first); err != account.ErrAuthFailed {
+		t.Fatalf("replaced code: %v", err)
+	}
+	if err := conf(last); err != nil {
+		t.Fatalf("newest code: %v", err)
+	}
+
+	// A user whose second factor is not SMS, or who has none.
+	if _, err := f.tf.ResendCode(ctx, account.AuthRequest{UserName: "ivan", Password: tfPassword}); err != account.ErrSMSNotEnabled {
+		t.Fatalf("no second factor: %v", err)
+	}
+	f.tf.Config.Require2FA = true
+	if _, err := f.tf.ResendCode(ctx, account.AuthRequest{UserName: "ivan", Password: tfPassword}); err != account.ErrNoPhone {
+		t.Fatalf("2FA required, no phone: %v", err)
+	}
+	// A phone being set up: the code goes to it again.
+	f.advance(time.Hour)
+	_, code := f.mustSetPhone(t, "79995550000")
+	f.advance(time.Minute)
+	res, err = f.tf.ResendCode(ctx, account.AuthRequest{UserName: "ivan", Password: tfPassword})
+	if m := f.store.lastMessage(); err != nil || m.To != "79995550000" || m.Secret == code || res.PhoneNoise != "+7999***0000" {
+		t.Fatalf("resend to the pending phone: %+v, %v, %+v", res, err, m)
+	}
+	if _, err := f.confirm(m(f).Secret); err != nil {
+		t.Fatalf("confirm the pending phone with the resent code: %v", err)
+	}
+	if f.store.user(7).Phone != "79995550000" {
+		t.Fatal("phone not confirmed")
+	}
+	// An authenticator app user.
+	f.mustEnroll(t)
+	if _, err := f.tf.ResendCode(ctx, account.AuthRequest{UserName: "ivan", Password: tfPassword}); err != account.ErrSMSNotEnabled {
+		t.Fatalf("authenticator app: %v", err)
+	}
+	// Bad passwords are refused before anything is sent.
+	if _, err := f.tf.ResendCode(ctx, account.AuthRequest{UserName: "olga", Password: "wrong-password"}); err != account.ErrAuthFailed {
+		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+func m(f *tfFixture) account.Message { return f.store.lastMessage() }
+
+// TestSetPhoneAnswers are ONLYOFFICE's SaveMobilePhone outcomes.
+func TestSetPhoneAnswers(t *testing.T) {
+	ctx := context.Background()
+	f := mustTFFixture(t)
+	if _, err := f.tf.SetPhone(ctx, account.SetPhoneRequest{UserName: "ivan", Password: tfPassword, MobilePhone: "no digits"}); err != account.ErrPhoneEmpty {
+		t.Fatalf("no digits: %v", err)
+	}
+	f.mustEnroll(t)
+	n := f.store.messages()
+	res, err := f.tf.SetPhone(ctx, account.SetPhoneRequest{UserName: "ivan", Password: tfPassword, MobilePhone: "+7 999 111 22 33"})
+	if err != nil || !res.SMS || res.PhoneNoise != "+7999***2233" || !res.Expires.Equal(f.now.Add(10*time.Minute)) || res.Token != "" {
+		t.Fatalf("authenticator user = %+v, %v", res, err)
+	}
+	if f.store.messages() != n || f.store.user(7).Phone != "" {
+		t.Fatal("setphone for an authenticator user sent a code or changed the phone")
 	}
 }

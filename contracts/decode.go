@@ -60,6 +60,9 @@ var ErrInvalidEncoding = errors.New("Unable to translate bytes from specified co
 // empty body: the legacy formatters hand the action a null model). The error is a *DecodeError listing
 // what the formatter logs, or ErrUnsupportedMediaType.
 func Decode(c *Contract, contentType string, body []byte) (any, error) {
+	if c.App.ASCAPI && c.Direction == Request {
+		return bindASC(c, contentType, body)
+	}
 	mediaType, charset := MediaType(contentType)
 	format := FormatOf(mediaType)
 	if format == FormatUnsupported {
@@ -83,9 +86,6 @@ func Decode(c *Contract, contentType string, body []byte) (any, error) {
 	text, err := Transcode(body, charset)
 	if err != nil {
 		return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
-	}
-	if c.App.ASCAPI && c.Direction == Request {
-		return bindR7(c, mediaType, text)
 	}
 	switch format {
 	case FormatJSON:
@@ -393,34 +393,18 @@ func lookupFirst(pairs []formPair, name string) (string, bool) {
 	return "", false
 }
 
-// bindR7 binds an r7office request as ASC.Api's ApiArgumentBuilder does: one case-insensitive collection of
-// names from the body, first value wins: application/json through Json.NET's JSON-to-XML conversion (so
-// every value arrives as text and null as ""), text/xml through XDocument, anything else as form fields.
-// Only the root's direct children that hold no elements count.
-func bindR7(c *Contract, mediaType string, text []byte) (any, error) {
-	var pairs []formPair
-	switch mediaType {
-	case "application/json":
-		leaves, err := r7JSONLeaves(text)
-		if err != nil {
-			return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
-		}
-		pairs = leaves
-	case "text/xml":
-		leaves, err := xmlLeaves(text)
-		if err != nil {
-			return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
-		}
-		for _, l := range leaves {
-			pairs = append(pairs, formPair{l[0], l[1]})
-		}
-	default:
-		pairs = parseForm(string(text))
+// bindASC binds an r7office request as ASC.Api's ApiArgumentBuilder does (ReadASCRequest): each member
+// takes the first value of its name, ignoring case; a body ASC.Api cannot read is a *DecodeError holding
+// the *ASCError it answers with.
+func bindASC(c *Contract, contentType string, body []byte) (any, error) {
+	var params ASCParams
+	if err := ReadASCRequest(&params, contentType, contentType != "", "", body); err != nil {
+		return nil, &DecodeError{Errors: []FieldError{{Err: err}}}
 	}
 	v := reflect.New(c.Go)
 	for i := range c.Members {
 		m := &c.Members[i]
-		if raw, ok := lookupFirst(pairs, m.Name); ok {
+		if raw, ok := params.First(m.Name); ok {
 			v.Elem().Field(m.index).Set(reflect.ValueOf(&raw))
 		}
 	}

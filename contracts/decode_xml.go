@@ -333,18 +333,3 @@ func xmlBool(s string) (bool, error) {
 	}
 	return false, fmt.Errorf("The value '%s' cannot be parsed as the type 'Boolean'.", s)
 }
-
-// xmlLeaves lists the root's direct children that hold no elements, with their text (ASC.Api's binder).
-func xmlLeaves(text []byte) ([][2]string, error) {
-	root, err := xmlns.Parse(text, xmlns.ParseOptions{AnyEncoding: true, CheckCharacters: true})
-	if err != nil {
-		return nil, err
-	}
-	var out [][2]string
-	for _, c := range root.Children {
-		if len(c.Children) == 0 {
-			out = append(out, [2]string{c.Local, xdocText(c.Text)})
-		}
-	}
-	return out, nil
-}

@@ -49,8 +49,10 @@ func TestDecodeDeepNesting(t *testing.T) {
 		{"XML", "lcmanager", "RememberMessageRequest", "application/xml", lcXML + strings.Repeat("<a>", deep), "maximum read depth (256)"},
 		{"XML closed", "lcmanager", "RememberMessageRequest", "application/xml", lcXML + strings.Repeat("<a>", deep) + strings.Repeat("</a>", deep) + "</RememberMessageRequest>", "maximum read depth (256)"},
 		{"XML prefixed with declarations", "lcmanager", "RememberMessageRequest", "application/xml", strings.Repeat(`<p:a xmlns:p="u">`, deep), "maximum read depth (256)"},
-		{"r7office JSON", "r7office", "SetPhoneRequest", "application/json", `{"mobilePhone":` + strings.Repeat("[", deep), "MaxDepth of 256"},
-		{"r7office XML", "r7office", "SetPhoneRequest", "text/xml", strings.Repeat("<a>", deep), "maximum read depth (256)"},
+		// ASC.Api reads JSON with Json.NET 13 (MaxDepth 64) and XML with XDocument, which has no depth quota:
+		// the text ends with every element open, and the request's body limit bounds how many.
+		{"r7office JSON", "r7office", "SetPhoneRequest", "application/json", `{"mobilePhone":` + strings.Repeat("[", deep), "MaxDepth of 64"},
+		{"r7office XML", "r7office", "SetPhoneRequest", "text/xml", strings.Repeat("<a>", deep), "The following elements are not closed: a, a, a"},
 		{"r7office response XML", "r7office", "SetPhoneResponse", "application/xml", strings.Repeat("<a>", deep), "maximum read depth (256)"},
 	}
 	for _, tt := range tests {
@@ -67,7 +69,12 @@ func TestDecodeDeepNesting(t *testing.T) {
 			if elapsed > time.Second {
 				t.Errorf("took %v to refuse", elapsed)
 			}
-			if limit := 2*uint64(len(body)) + 64<<10; bytes > limit {
+			limit := 2*uint64(len(body)) + 64<<10
+			if tt.app == "r7office" && tt.contentType == "text/xml" {
+				// XDocument has no depth quota, so the open elements are kept: a few dozen bytes each.
+				limit = 32 * uint64(len(body))
+			}
+			if bytes > limit {
 				t.Errorf("allocated %d bytes to refuse a %d-byte body", bytes, len(body))
 			}
 			if objects > 5000 {

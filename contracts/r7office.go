@@ -318,3 +318,66 @@ func daysFromCivil(y, m, d int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
 }
+
+// ASC.Api's answers that are not the envelope's shape but its words: the messages and HResults of the
+// exceptions AuthenticationEntryPoint and the framework end in (ONLYOFFICE/CommunityServer v12), each an
+// ErrorWrapper of the innermost exception.
+const (
+	// R7AuthFailed is AuthenticationException("User authentication failed").
+	R7AuthFailed = "User authentication failed"
+	// R7LoginBlocked is GetUser's AuthenticationException when BruteForceLoginManager refuses.
+	R7LoginBlocked = "Login Fail. Too many attempts"
+	// R7MethodAccess is new MethodAccessException()'s message (SmsManager.PutAuthCode for a user whose
+	// second factor is not SMS).
+	R7MethodAccess = "Attempt to access the method failed."
+	// R7NotPersonal is RegisterUserOnPersonal's MethodAccessException outside personal.onlyoffice.com.
+	R7NotPersonal = "Method is only available on personal.onlyoffice.com"
+	// R7AccessDenied is the SecurityException of the login route's e-mail key check.
+	R7AccessDenied = "Access Denied."
+)
+
+// R7ArgumentNull is ArgumentNullException(param)'s message as Mono writes it on Linux.
+func R7ArgumentNull(param string) string { return "Value cannot be null.\nParameter name: " + param }
+
+// R7Culture is the language of ONLYOFFICE's PublicResources the tenant runs in.
+type R7Culture string
+
+// The cultures aspgate has the resources of: R7-Office serves Russian.
+const (
+	R7Russian R7Culture = "ru"
+	R7English R7Culture = "en"
+)
+
+// R7Resource is a string of ONLYOFFICE's web/studio/ASC.Web.Studio/PublicResources/Resource(.ru).resx.
+type R7Resource int
+
+// The resources SmsManager throws with.
+const (
+	R7SmsTooMuch               R7Resource = iota // SmsTooMuchError: GenerateKey refused (send limits)
+	R7EmptyPhone                                 // ActivateMobilePhoneEmptyPhoneNumber: setphone without digits
+	R7PhoneMustErase                             // MobilePhoneMustErase: setphone over a confirmed phone
+	R7SmsAuthenticationTimeout                   // SmsAuthenticationTimeout (not answered: {code} says R7AuthFailed)
+)
+
+var r7Resources = map[R7Culture][]string{
+	R7English: {
+		"You have sent too many text messages. Please try again later.",
+		"Enter mobile phone number",
+		"To change the number, you need to delete your current phone number",
+		"Time to use the code has expired. Please request a new text message.",
+	},
+	R7Russian: {
+		"Вы отправили слишком много текстовых сообщений. Пожалуйста, повторите попытку позже.",
+		"Введите номер мобильного телефона",
+		"Для смены номера телефона необходимо удалить текущий номер",
+		"Время использования кода истекло. Пожалуйста, запросите новое текстовое сообщение.",
+	},
+}
+
+// Text is the resource in the culture (English for an unknown one).
+func (c R7Culture) Text(r R7Resource) string {
+	if t, ok := r7Resources[c]; ok {
+		return t[r]
+	}
+	return r7Resources[R7English][r]
+}

@@ -20,20 +20,36 @@ import (
 type TwoFactorAuth interface {
 	Authenticate(ctx context.Context, r account.AuthRequest) (account.AuthResult, error)
 	SetPhone(ctx context.Context, r account.SetPhoneRequest) (account.AuthResult, error)
+	ResendCode(ctx context.Context, r account.AuthRequest) (account.AuthResult, error)
 	Confirm(ctx context.Context, r account.ConfirmRequest) (account.AuthResult, error)
 }
 
 // R7Office answers R7-Office's (ONLYOFFICE's) ASC.Api authentication routes the way that framework does,
-// which is not Web API: the format is chosen by a .xml/.tml path suffix and never by Accept, the answer is
-// the ApiStandartResponce envelope (201 with count 1 on success), and every failure of the sign-in is HTTP
-// 500 "Server error" with "User authentication failed" (oracle README, "r7office wire facts").
+// which is not Web API: the format is chosen by a .xml/.tml path suffix and never by Accept, the request is
+// bound from one collection of route values, query and body (contracts.ReadASCRequest), the answer is the
+// ApiStandartResponce envelope (201 with count 1 on success) and a failure is ApiHttpHandler's status
+// line ("500 Server error", "400 Invalid arguments", "403 Access denied") with the innermost exception's
+// message (README, "r7office"; ONLYOFFICE/CommunityServer module/ASC.Api).
 type R7Office struct {
 	Auth TwoFactorAuth
 	// Offset is the tenant's UTC offset, which ApiDateTime writes the expiry times in ("+03:00").
-	Offset        time.Duration
+	Offset time.Duration
+	// Culture is the language of ONLYOFFICE's resource messages; "" is Russian, R7-Office's.
+	Culture       contracts.R7Culture
 	MaxBody       int64
 	ActionTimeout time.Duration
 	Log           *slog.Logger
+}
+
+// ParseR7Culture reads --r7office-culture.
+func ParseR7Culture(s string) (contracts.R7Culture, error) {
+	switch c := contracts.R7Culture(strings.ToLower(strings.TrimSpace(s))); c {
+	case "", contracts.R7Russian:
+		return contracts.R7Russian, nil
+	case contracts.R7English:
+		return c, nil
+	}
+	return "", fmt.Errorf("%q: want ru or en", s)
 }
 
 // r7Action is one ASC.Api method of AuthenticationEntryPoint.
@@ -42,6 +58,9 @@ type r7Action int
 const (
 	r7Authenticate r7Action = iota // POST api/2.0/authentication
 	r7SetPhone                     // POST api/2.0/authentication/setphone
+	r7SendSMS                      // POST api/2.0/authentication/sendsms
+	r7Login                        // POST api/2.0/authentication/login (e-mail key sign-in, not served)
+	r7Register                     // POST api/2.0/authentication/register (personal.onlyoffice.com only)
 	r7Confirm                      // POST api/2.0/authentication/{code}
 )
 
@@ -54,52 +73,52 @@ type r7Route struct {
 
 const r7Base = "api/2.0/authentication"
 
-// matchR7 matches a decoded path, ignoring case as ASP.NET routing does. ASC.Api registers each method as
-// path and path.{format}, literal routes before parameter ones, so setphone.xml reaches setphone and any
-// other single segment is a code.
+// r7Literals are the entry point's literal routes, which ASP.NET routing tries before {code}.
+var r7Literals = []struct {
+	name   string
+	action r7Action
+}{{"setphone", r7SetPhone}, {"sendsms", r7SendSMS}, {"login", r7Login}, {"register", r7Register}}
+
+// isR7Ext reports whether s is one of ASC.Api's extensions as ApiExtensionConstraint compares them:
+// exactly, so ".XML" is not one.
+func isR7Ext(s string) bool { return s == ".json" || s == ".xml" || s == ".tml" }
+
+// matchR7 matches a decoded path as ASC.Api's routes do: literal segments ignoring case, each method
+// registered as path{extension} and path, literal routes before {code}.{extension} and {code}. So
+// setphone.xml reaches setphone, setphone.XML is a code, and 12.34.json the code 12.34.
 func matchR7(path string) (r7Route, bool) {
 	p := strings.TrimPrefix(path, "/")
 	if len(p) < len(r7Base) || !strings.EqualFold(p[:len(r7Base)], r7Base) {
 		return r7Route{}, false
 	}
-	rest := p[len(r7Base):]
 	var rt r7Route
-	// The format is the text after the path's last dot (StringUtils), whatever the route.
+	// The format is the text after the path's last dot (StringUtils.GetExtension), whatever the route.
 	if i := strings.LastIndexByte(p, '.'); i >= 0 {
-		ext := strings.ToLower(p[i:])
-		rt.xmlExt = ext == ".xml" || ext == ".tml"
+		rt.xmlExt = p[i:] == ".xml" || p[i:] == ".tml"
 	}
-	stripExt := func(s string) string {
-		for _, ext := range []string{".json", ".xml", ".tml"} {
-			if len(s) >= len(ext) && strings.EqualFold(s[len(s)-len(ext):], ext) {
-				return s[:len(s)-len(ext)]
-			}
-		}
-		return s
-	}
+	rest := strings.TrimSuffix(p[len(r7Base):], "/")
 	switch {
-	case rest == "" || stripExt(rest) == "":
+	case rest == "" || isR7Ext(rest):
 		rt.action = r7Authenticate
 		return rt, true
 	case rest[0] != '/':
 		return r7Route{}, false
 	}
-	seg := strings.TrimSuffix(rest[1:], "/")
-	if seg == "" {
-		rt.action = r7Authenticate
-		return rt, true
-	}
-	if strings.Contains(seg, "/") {
+	seg := rest[1:]
+	if seg == "" || strings.Contains(seg, "/") {
 		return r7Route{}, false
 	}
-	if seg = stripExt(seg); seg == "" {
-		return r7Route{}, false
-	}
-	if strings.EqualFold(seg, "setphone") {
-		rt.action = r7SetPhone
-		return rt, true
+	for _, l := range r7Literals {
+		if strings.EqualFold(seg, l.name) ||
+			len(seg) > len(l.name) && strings.EqualFold(seg[:len(l.name)], l.name) && isR7Ext(seg[len(l.name):]) {
+			rt.action = l.action
+			return rt, true
+		}
 	}
 	rt.action, rt.code = r7Confirm, seg
+	if i := strings.LastIndexByte(seg, '.'); i > 0 && isR7Ext(seg[i:]) {
+		rt.code = seg[:i]
+	}
 	return rt, true
 }
 
@@ -117,8 +136,19 @@ func redactPath(path string) string {
 	return path[:i] + "{code}" + path[i+len(rt.code):]
 }
 
-// Match claims POSTs to the entry point's routes; anything else is left to Web API's routing (its 404).
+// r7Options is ApiAccessControlRouteRegistrator's route: OPTIONS on anything under api/2.0/.
+func r7Options(r *http.Request) bool {
+	const base = "api/2.0/"
+	p := strings.TrimPrefix(r.URL.Path, "/")
+	return r.Method == http.MethodOptions && len(p) >= len(base) && strings.EqualFold(p[:len(base)], base)
+}
+
+// Match claims POSTs to the entry point's routes and OPTIONS under api/2.0/; anything else is left to Web
+// API's routing (its 404).
 func (f *R7Office) Match(r *http.Request) bool {
+	if r7Options(r) {
+		return true
+	}
 	if r.Method != http.MethodPost {
 		return false
 	}
@@ -128,9 +158,7 @@ func (f *R7Office) Match(r *http.Request) bool {
 
 // The r7office contracts.
 var (
-	r7SetPhoneRequest        = mustContract("SetPhoneRequest")
 	r7SetPhoneResponse       = mustContract("SetPhoneResponse")
-	r7AuthenticationRequest  = mustContract("AuthenticationRequest")
 	r7AuthenticationResponse = mustContract("AuthenticationResponse")
 )
 
@@ -142,37 +170,101 @@ func mustContract(typ string) *contracts.Contract {
 	return c
 }
 
-// The answers of ASC.Api's ApiHttpHandler.
-var (
-	r7AuthFailed = &contracts.ErrorWrapper{Message: contracts.Ptr("User authentication failed"),
-		HResult: contracts.HResultSystem, Data: &contracts.Dict{}}
-	errR7Body = errors.New("r7office: body too large or unreadable")
-)
+// r7Failure is an answer of ApiHttpHandler.SetError: status, reason phrase, and the ErrorWrapper.
+type r7Failure struct {
+	status  int
+	reason  string
+	message string
+	hresult int32
+}
+
+func r7ServerError(msg string, hresult int32) r7Failure {
+	return r7Failure{http.StatusInternalServerError, "Server error", msg, hresult}
+}
+
+var r7AuthFailed = r7ServerError(contracts.R7AuthFailed, contracts.HResultSystem)
+
+// failure is the answer to a domain error (see the README's r7office table): AuthenticationEntryPoint
+// turns every failure of the password or the code into AuthenticationException("User authentication
+// failed"); SmsManager's refusals escape with their own messages. Storage failures and a busy hasher
+// answer like a wrong password: the log tells them apart.
+func (f *R7Office) failure(action r7Action, err error) r7Failure {
+	culture := f.Culture
+	if culture == "" {
+		culture = contracts.R7Russian
+	}
+	switch {
+	case errors.Is(err, account.ErrSignInBlocked):
+		return r7ServerError(contracts.R7LoginBlocked, contracts.HResultSystem)
+	case action == r7Confirm:
+		return r7AuthFailed // AuthenticateMe(code) catches everything after GetUser
+	case errors.Is(err, account.ErrRateLimited):
+		return r7ServerError(culture.Text(contracts.R7SmsTooMuch), contracts.HResultException)
+	case errors.Is(err, account.ErrPhoneEmpty):
+		return r7ServerError(culture.Text(contracts.R7EmptyPhone), contracts.HResultException)
+	case errors.Is(err, account.ErrPhoneConfirmed):
+		return r7ServerError(culture.Text(contracts.R7PhoneMustErase), contracts.HResultException)
+	case errors.Is(err, account.ErrSMSNotEnabled):
+		return r7ServerError(contracts.R7MethodAccess, contracts.HResultMethodAccess)
+	case errors.Is(err, account.ErrNoPhone):
+		return r7Failure{http.StatusBadRequest, "Invalid arguments", contracts.R7ArgumentNull("phone"), contracts.HResultArgumentNull}
+	}
+	return r7AuthFailed
+}
 
 // Serve answers a request Match claimed.
 func (f *R7Office) Serve(c echo.Context) error {
 	r := c.Request()
+	if r7Options(r) {
+		return f.options(c)
+	}
 	rt, _ := matchR7(r.URL.Path)
-	mediaType, _ := contracts.MediaType(r.Header.Get("Content-Type"))
-	asXML := rt.xmlExt && mediaType != "application/json"
+	ct, hasCT := r.Header.Get("Content-Type"), len(r.Header.Values("Content-Type")) > 0
+	// JsonNetSerializer.IsXmlRequest: a .xml/.tml path, unless the request's media type (as .NET's
+	// ContentType keeps it) is exactly application/json. A Content-Type .NET cannot parse makes ASC.Api's
+	// responder throw there (an ASP.NET error page): aspgate answers in JSON instead.
+	asXML := rt.xmlExt
+	if asXML && ct != "" {
+		mt, err := contracts.ASCMediaType(ct)
+		asXML = err == nil && mt != "application/json"
+	}
 	contract := r7AuthenticationResponse
-	if rt.action == r7SetPhone {
+	if rt.action == r7SetPhone || rt.action == r7SendSMS {
 		contract = r7SetPhoneResponse
 	}
-	fail := func(status int, e *contracts.ErrorWrapper) error {
-		return f.write(c, contract, asXML, status, &contracts.Envelope{Status: contracts.ApiStatusError,
-			StatusCode: int64(status), Error: e})
+	fail := func(a r7Failure) error {
+		return f.write(c, contract, asXML, a.status, a.reason, &contracts.Envelope{Status: contracts.ApiStatusError,
+			StatusCode: int64(a.status), Error: &contracts.ErrorWrapper{Message: &a.message, HResult: a.hresult, Data: &contracts.Dict{}}})
 	}
 
-	fields, err := f.bind(r, rt)
-	if errors.Is(err, errTooLarge) {
+	params, berr := f.bind(r, rt, ct, hasCT)
+	if errors.Is(berr, errTooLarge) {
 		// IIS refuses a body over maxAllowedContentLength before ASC.Api runs.
 		return c.NoContent(http.StatusRequestEntityTooLarge)
 	}
-	if err != nil {
-		f.log().InfoContext(r.Context(), "r7office: unreadable body", "error", err.Error())
-		return fail(http.StatusInternalServerError, r7AuthFailed)
+	var ascErr *contracts.ASCError
+	if errors.As(berr, &ascErr) {
+		f.log().InfoContext(r.Context(), "r7office: unreadable request", "action", rt.action.String(), "status", ascErr.Status)
+		return fail(r7Failure{ascErr.Status, ascErr.Reason, ascErr.Message, ascErr.HResult})
 	}
+	if berr != nil {
+		f.log().InfoContext(r.Context(), "r7office: unreadable body", "error", berr.Error())
+		return fail(r7AuthFailed)
+	}
+	arg := func(name string) string { v, _ := params.First(name); return v }
+
+	switch rt.action {
+	case r7Login:
+		// ValidateEmailKey runs first: without a key ArgumentNullException (400); with one the key is not
+		// valid here (it would be the portal's e-mail key), so SecurityException (403).
+		if _, ok := params.First("key"); !ok {
+			return fail(r7Failure{http.StatusBadRequest, "Invalid arguments", contracts.R7ArgumentNull("key"), contracts.HResultArgumentNull})
+		}
+		return fail(r7Failure{http.StatusForbidden, "Access denied", contracts.R7AccessDenied, contracts.HResultSecurity})
+	case r7Register:
+		return fail(r7ServerError(contracts.R7NotPersonal, contracts.HResultMethodAccess))
+	}
+
 	timeout := f.ActionTimeout
 	if timeout <= 0 {
 		timeout = 15 * time.Second
@@ -180,31 +272,35 @@ func (f *R7Office) Serve(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	ip := peerIP(r)
+	auth := account.AuthRequest{UserName: arg("userName"), Password: arg("password"), Provider: arg("provider"), ClientIP: ip}
 	var res account.AuthResult
+	var err error
 	switch rt.action {
 	case r7Authenticate:
-		res, err = f.Auth.Authenticate(ctx, account.AuthRequest{UserName: fields.userName, Password: fields.password,
-			Provider: fields.provider, ClientIP: ip})
+		res, err = f.Auth.Authenticate(ctx, auth)
 	case r7SetPhone:
-		res, err = f.Auth.SetPhone(ctx, account.SetPhoneRequest{UserName: fields.userName, Password: fields.password,
-			Provider: fields.provider, MobilePhone: fields.mobilePhone, ClientIP: ip})
+		res, err = f.Auth.SetPhone(ctx, account.SetPhoneRequest{UserName: auth.UserName, Password: auth.Password,
+			Provider: auth.Provider, MobilePhone: arg("mobilePhone"), ClientIP: ip})
+	case r7SendSMS:
+		res, err = f.Auth.ResendCode(ctx, auth)
 	case r7Confirm:
-		res, err = f.Auth.Confirm(ctx, account.ConfirmRequest{UserName: fields.userName, Password: fields.password,
-			Provider: fields.provider, Code: rt.code, ClientIP: ip})
+		res, err = f.Auth.Confirm(ctx, account.ConfirmRequest{UserName: auth.UserName, Password: auth.Password,
+			Provider: auth.Provider, Code: arg("code"), ClientIP: ip})
 	}
 	if err != nil {
-		// AuthenticationEntryPoint catches everything and throws AuthenticationException: a rate limit, a
-		// busy hasher and a storage failure look like a wrong password to the client. The log tells them apart.
+		a := f.failure(rt.action, err)
 		level := slog.LevelInfo
-		if !errors.Is(err, account.ErrAuthFailed) {
-			level = slog.LevelWarn
+		if a == r7AuthFailed && !errors.Is(err, account.ErrAuthFailed) {
+			level = slog.LevelWarn // not a wrong password or code: storage, a busy hasher
 		}
-		f.log().Log(ctx, level, "r7office: authentication failed", "action", rt.action.String(), "error", err.Error())
-		return fail(http.StatusInternalServerError, r7AuthFailed)
+		f.log().Log(ctx, level, "r7office: "+rt.action.String()+" failed", "error", err.Error())
+		return fail(a)
 	}
 	data := &contracts.AuthenticationTokenData{Sms: res.SMS, Tfa: res.TFA}
 	if res.Token != "" {
 		data.Token = &res.Token
+		// CookiesManager.AuthenticateMeAndSetCookies: every token issued is also the portal's auth cookie.
+		c.Response().Header().Add("Set-Cookie", r7AuthCookie(res.Token, res.Expires, r.TLS != nil))
 	}
 	if !res.Expires.IsZero() {
 		data.Expires = contracts.NewApiDateTime(res.Expires, f.Offset)
@@ -212,86 +308,76 @@ func (f *R7Office) Serve(c echo.Context) error {
 	if res.PhoneNoise != "" {
 		data.PhoneNoise = &res.PhoneNoise
 	}
-	return f.write(c, contract, asXML, http.StatusCreated, &contracts.Envelope{Count: 1, Status: contracts.ApiStatusOk,
+	return f.write(c, contract, asXML, http.StatusCreated, "Created", &contracts.Envelope{Count: 1, Status: contracts.ApiStatusOk,
 		StatusCode: http.StatusCreated, Response: data})
+}
+
+// r7AuthCookie is the asc_auth_key cookie as Mono's HttpCookie writes it: path, expiry (RFC 1123), secure
+// on HTTPS, HttpOnly.
+func r7AuthCookie(token string, expires time.Time, secure bool) string {
+	v := "asc_auth_key=" + token + "; path=/"
+	if !expires.IsZero() {
+		v += "; expires=" + expires.UTC().Format(http.TimeFormat)
+	}
+	if secure {
+		v += "; secure"
+	}
+	return v + "; HttpOnly"
+}
+
+// options answers ApiAccessHttpHandler: 200, the Access-Control headers it sets, no body (Mono's
+// HttpResponse still names its default content type).
+func (f *R7Office) options(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+	h.Set("Access-Control-Allow-Headers", "origin, authorization, accept, content-type")
+	h.Set("Access-Control-Max-Age", "1728000")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", "0")
+	c.Response().WriteHeader(http.StatusOK)
+	return nil
 }
 
 func (a r7Action) String() string {
 	switch a {
 	case r7SetPhone:
 		return "setphone"
+	case r7SendSMS:
+		return "sendsms"
+	case r7Login:
+		return "login"
+	case r7Register:
+		return "register"
 	case r7Confirm:
 		return "code"
 	}
 	return "authenticate"
 }
 
-// r7Fields are the parameters the entry point's methods take.
-type r7Fields struct{ userName, password, provider, mobilePhone string }
-
-// bind fills the parameters as ASC.Api's ApiArgumentBuilder does: one case-insensitive collection, route
-// values first, then the query string, then the body (JSON, XML or form fields by its media type), the
-// first value of a name winning. An absent parameter is "".
-func (f *R7Office) bind(r *http.Request, rt r7Route) (r7Fields, error) {
+// bind builds ApiArgumentBuilder's parameter collection: the route's {code} first, then the query string
+// as sent, then the body (contracts.ReadASCRequest). An *contracts.ASCError is ASC.Api's answer to a body
+// it cannot read.
+func (f *R7Office) bind(r *http.Request, rt r7Route, ct string, hasCT bool) (*contracts.ASCParams, error) {
 	limit := f.MaxBody
 	if limit <= 0 {
 		limit = DefaultMaxBody
 	}
 	body, err := readBody(r, limit)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return r7Fields{}, err
-		}
-		return r7Fields{}, errR7Body
+		return nil, err
 	}
-	var fields r7Fields
-	query := r.URL.Query()
-	fromQuery := func(name string) (string, bool) {
-		for k, v := range query {
-			if strings.EqualFold(k, name) && len(v) > 0 {
-				return v[0], true
-			}
-		}
-		return "", false
+	params := &contracts.ASCParams{}
+	if rt.action == r7Confirm {
+		params.Add("code", rt.code)
 	}
-	var model any
-	if len(body) > 0 {
-		req := r7AuthenticationRequest
-		if rt.action == r7SetPhone {
-			req = r7SetPhoneRequest
-		}
-		ct := r.Header.Get("Content-Type")
-		if mt, charset := contracts.MediaType(ct); mt != "application/json" && mt != "text/xml" {
-			// ASC.Api reads any other body as form fields: no 415 there.
-			ct = "application/x-www-form-urlencoded; charset=" + charset
-		}
-		if model, err = contracts.Decode(req, ct, body); err != nil {
-			return r7Fields{}, err
-		}
+	if aerr := contracts.ReadASCRequest(params, ct, hasCT, r.URL.RawQuery, body); aerr != nil {
+		return nil, aerr
 	}
-	pick := func(name string, fromBody *string) string {
-		if v, ok := fromQuery(name); ok {
-			return v
-		}
-		if fromBody != nil {
-			return *fromBody
-		}
-		return ""
-	}
-	switch m := model.(type) {
-	case *contracts.SetPhoneRequest:
-		fields = r7Fields{pick("userName", m.UserName), pick("password", m.Password), pick("provider", m.Provider),
-			pick("mobilePhone", m.MobilePhone)}
-	case *contracts.AuthenticationRequest:
-		fields = r7Fields{pick("userName", m.UserName), pick("password", m.Password), pick("provider", m.Provider), ""}
-	default:
-		fields = r7Fields{pick("userName", nil), pick("password", nil), pick("provider", nil), pick("mobilePhone", nil)}
-	}
-	return fields, nil
+	return params, nil
 }
 
 // write sends the envelope as ASC.Api does: JSON or the XML converted from it, charset=UTF-8 in upper case.
-func (f *R7Office) write(c echo.Context, contract *contracts.Contract, asXML bool, status int, env *contracts.Envelope) error {
+func (f *R7Office) write(c echo.Context, contract *contracts.Contract, asXML bool, status int, reason string, env *contracts.Envelope) error {
 	var (
 		out []byte
 		err error
@@ -306,15 +392,7 @@ func (f *R7Office) write(c echo.Context, contract *contracts.Contract, asXML boo
 	if err != nil {
 		return fmt.Errorf("r7office: encode: %w", err)
 	}
-	return writeWithReason(c, status, r7Reason(status), ct, out)
-}
-
-// r7Reason is the reason phrase ASC.Api's handler sets: its own "Server error" for 500, else the standard one.
-func r7Reason(status int) string {
-	if status == http.StatusInternalServerError {
-		return "Server error"
-	}
-	return http.StatusText(status)
+	return writeWithReason(c, status, reason, ct, out)
 }
 
 // writeWithReason writes a response whose status line carries a reason phrase Go's server would not write

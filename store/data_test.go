@@ -224,13 +224,27 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		if err := db.RevokeAPIKey(ctx, s, s); err != nil {
 			t.Fatal(err)
 		}
+		rule := account.SignInRule{Attempts: 1, Period: time.Minute, Block: time.Minute}
+		if ok, err := db.SignInAttempt(ctx, s, t0, rule); !ok || err != nil {
+			t.Fatalf("SignInAttempt(%q) = %v, %v", s, ok, err)
+		}
+		if ok, err := db.SignInAttempt(ctx, s, t0, rule); ok || err != nil {
+			t.Fatalf("second SignInAttempt(%q) = %v, %v", s, ok, err)
+		}
+		lim := []account.Limit{{Key: s, Window: time.Hour, Max: 1}}
+		if err := db.ChargeLimits(ctx, t0, lim); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.LimitAllows(ctx, t0, lim); ok || err != nil {
+			t.Fatalf("LimitAllows(%q) = %v, %v", s, ok, err)
+		}
 	}
 	raw := mustRaw(t, path)
 	if n := mustCount(t, raw, `SELECT count(*) FROM users`); n != len(evil) {
 		t.Fatalf("%d users, want %d", n, len(evil))
 	}
-	if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`); n != 12 {
-		t.Fatalf("%d tables, want 12", n)
+	if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`); n != 14 {
+		t.Fatalf("%d tables, want 14", n)
 	}
 	mustSound(t, db)
 }

@@ -31,6 +31,11 @@ func (db *DB) UserByUserName(ctx context.Context, userName string) (*account.Use
 	return db.userWhere(ctx, "username = ?", userName) // the column's collation is NOCASE
 }
 
+// UserByUID finds a user by the GUID the customer face answers (and ONLYOFFICE signs in with).
+func (db *DB) UserByUID(ctx context.Context, uid [16]byte) (*account.User, error) {
+	return db.userWhere(ctx, "uid = ?", FormatUID(uid))
+}
+
 // UserByID finds a user by the legacy integer UserId.
 func (db *DB) UserByID(ctx context.Context, id int64) (*account.User, error) {
 	return db.userWhere(ctx, "id = ?", id)

@@ -7,6 +7,9 @@
 #   - signs in (tfa), exchanges a code for a token, replays codes (JSON and .xml), introspects the token,
 #     checks it with `aspgate token check` and revokes it with `aspgate token revoke`,
 #   - runs the SMS path: setphone, the code read with `aspgate outbox list --json`, {code}.xml,
+#   - resends the SMS code with sendsms.json until the send limit answers ONLYOFFICE's message, then signs
+#     in with the newest code; signs in 25 times in a row; blocks a login with 5 failures (ONLYOFFICE's
+#     "Login Fail. Too many attempts") while its e-mail and other addresses still sign in,
 #   - compares status lines, Content-Type and bodies with the recorded exchanges in
 #     testdata/golden/requests (75, 76) and the README, and unknown users with wrong passwords.
 # Prints PASS/FAIL lines; exits 0 only if every check passed. Needs Go, curl, python3 and a POSIX shell.
@@ -164,6 +167,13 @@ elif cmd == "epoch":  # epoch APIDATETIME: its Unix time (seconds, floored)
     print(int((t - delta).replace(tzinfo=datetime.timezone.utc).timestamp()))
 elif cmd == "unix":
     print(int(time.time()))
+elif cmd == "year":  # year: seconds from now to the same time a calendar year later (AddYears(1))
+    n = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        later = n.replace(year=n.year + 1)
+    except ValueError:  # 29 February
+        later = n.replace(year=n.year + 1, day=28)
+    print(int((later - n).total_seconds()))
 PY
 totp() { python3 "$tmp/totp.py" "$@"; }
 
@@ -189,7 +199,7 @@ db="$tmp/aspgate.db"
 secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 [ ${#secret} -eq 32 ] || die "no random secret"
 "$tmp/aspgate" serve --addr 127.0.0.1:0 --db "$db" --introspect-secret "$secret" \
-	--tenant-utc-offset "$OFFSET" 2>"$tmp/aspgate.log" &
+	--tenant-utc-offset "$OFFSET" --limit-recipient-minute 10 2>"$tmp/aspgate.log" &
 gate_pid=$!
 listening=$(until_found "$TIMEOUT" first_line '"msg":"listening"' "$tmp/aspgate.log") || die "aspgate serve did not start"
 base="http://$(printf '%s\n' "$listening" | str addr)"
@@ -244,7 +254,8 @@ if [ "$st" = 'HTTP/1.1 201 Created' ] && [ "$ct" = "$CT_JSON" ] &&
 else
 	fail "authentication/$code (TOTP) answered: $(show)"
 fi
-check "the token expires in 30 days (--token-ttl), written in the tenant's offset $OFFSET" near 2592000 "$exp1"
+YEAR=$(totp year)
+check "the token expires in one calendar year (ONLYOFFICE's default), written in the tenant's offset $OFFSET" near "$YEAR" "$exp1"
 
 r7json c2 "/api/2.0/authentication/$code" '{"userName":"ivan","password":"'"$pw1"'"}'
 if [ "$st" = 'HTTP/1.1 500 Server error' ] && [ "$ct" = "$CT_JSON" ] && body_is c2 "$FAILED_JSON"; then
@@ -308,8 +319,8 @@ if [ "$st" = 'HTTP/1.1 200 OK' ] &&
 else
 	fail "introspect answered: $(show)"
 fi
-if [ -n "$iexp" ] && [ -n "$iiat" ] && [ "$iexp" -eq "$(totp epoch "$exp1")" ] && [ $((iexp - iiat)) -eq 2592000 ]; then
-	pass "introspect: exp is the sign-in's expires, iat 30 days before it"
+if [ -n "$iexp" ] && [ -n "$iiat" ] && [ "$iexp" -eq "$(totp epoch "$exp1")" ] && [ $((iexp - iiat - YEAR)) -ge -60 ] && [ $((iexp - iiat - YEAR)) -le 60 ]; then
+	pass "introspect: exp is the sign-in's expires, iat a year before it"
 else
 	fail "introspect exp/iat ($iexp/$iiat) do not fit expires $exp1"
 fi
@@ -410,6 +421,68 @@ if signature u3 >"$tmp/u3.sig" && signature w3 >"$tmp/w3.sig" && cmp -s "$tmp/u3
 else
 	fail "setphone: unknown user: $(cat "$tmp/u3.hdr" "$tmp/u3.body" | tr '\n' ' '); wrong password: $(show)"
 fi
+
+echo
+
+# 6. sendsms (the mobile client's "resend code") and ONLYOFFICE's brute-force rule.
+echo "== sendsms and repeated sign-ins"
+TOO_MANY_SMS='{"status":1,"statusCode":500,"error":{"message":"Вы отправили слишком много текстовых сообщений. Пожалуйста, повторите попытку позже.","hresult":-2146233088,"data":{}}}'
+BLOCKED='{"status":1,"statusCode":500,"error":{"message":"Login Fail. Too many attempts","hresult":-2146233087,"data":{}}}'
+petr_codes() { cli outbox list --json | grep '"kind":"login-code"' | grep -c '"to":"79990001122"'; }
+newest_code() { cli outbox list --json | grep '"kind":"login-code"' | grep '"to":"79990001122"' | tail -n 1 | str code; }
+r7json m1 /api/2.0/authentication.json '{"userName":"petr","password":"'"$pw2"'"}'
+if [ "$st" = 'HTTP/1.1 201 Created' ] && body_matches m1 '\{"count":1,"status":0,"statusCode":201,"response":\{"token":null,"expires":"'"$APIDATE"'","sms":true,"phoneNoise":"\+7999\*\*\*1122"\}\}'; then
+	pass "sign-in with the confirmed phone: 201, sms true, phoneNoise"
+else
+	fail "sign-in with the confirmed phone answered: $(show)"
+fi
+resent=0
+for i in 1 2 3; do
+	r7json m2 /api/2.0/authentication/sendsms.json '{"userName":"petr","password":"'"$pw2"'"}'
+	if [ "$st" = 'HTTP/1.1 201 Created' ] && body_matches m2 '\{"count":1,"status":0,"statusCode":201,"response":\{"token":null,"expires":"'"$APIDATE"'","sms":true,"phoneNoise":"\+7999\*\*\*1122"\}\}'; then
+		resent=$((resent + 1))
+	else
+		fail "sendsms.json #$i answered: $(show)"
+	fi
+done
+check "sendsms.json three times: 201 each, {token:null, expires, sms:true, phoneNoise}" [ "$resent" -eq 3 ]
+check "each resend queued a new SMS (5 codes for +7999***1122: setphone, sign-in, 3 resends)" [ "$(petr_codes)" -eq 5 ]
+r7json m3 /api/2.0/authentication/sendsms.json '{"userName":"petr","password":"'"$pw2"'"}'
+if [ "$st" = 'HTTP/1.1 500 Server error' ] && body_is m3 "$TOO_MANY_SMS"; then
+	pass "a sixth SMS in the hour (--limit-recipient-hour 5): 500, ONLYOFFICE's SmsTooMuchError in Russian"
+else
+	fail "sendsms over the limit answered: $(show)"
+fi
+latest=$(newest_code)
+r7json m4 "/api/2.0/authentication/$latest.json" '{"userName":"petr","password":"'"$pw2"'"}'
+if [ "$st" = 'HTTP/1.1 201 Created' ] && [ -n "$(printf '%s\n' "$bd" | str token)" ]; then
+	pass "the newest code after the resends: 201 with a token (no resend counted as a wrong code)"
+else
+	fail "the newest code $latest answered: $(show)"
+fi
+check "the token came with ONLYOFFICE's asc_auth_key cookie" grep -Eq '^Set-Cookie: asc_auth_key=[A-Za-z0-9_-]{43}; path=/; expires=[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT; HttpOnly$' "$tmp/m4.hdr"
+ok=0
+for i in $(seq 1 25); do
+	r7json m5 /api/2.0/authentication '{"userName":"ivan@example.com","password":"'"$pw1"'"}'
+	[ "$st" = 'HTTP/1.1 201 Created' ] && ok=$((ok + 1))
+done
+check "25 correct sign-ins in a row from one address: 25 times 201 (successes never count)" [ "$ok" -eq 25 ]
+pw3='Sasha-password-1'
+cli user add --email sasha@example.com --username sasha --password "$pw3" >/dev/null || die "aspgate user add failed"
+bad=0
+for i in 1 2 3 4 5; do
+	r7json m6 /api/2.0/authentication '{"userName":"sasha","password":"Wrong-password-'"$i"'"}'
+	body_is m6 "$FAILED_JSON" && bad=$((bad + 1))
+done
+check "five wrong passwords for sasha: User authentication failed each" [ "$bad" -eq 5 ]
+r7json m7 /api/2.0/authentication '{"userName":"sasha","password":"'"$pw3"'"}'
+if [ "$st" = 'HTTP/1.1 500 Server error' ] && body_is m7 "$BLOCKED"; then
+	pass "the sixth attempt within a minute, with the right password: 500, Login Fail. Too many attempts"
+else
+	fail "the sixth attempt answered: $(show)"
+fi
+r7json m8 /api/2.0/authentication '{"userName":"sasha@example.com","password":"'"$pw3"'"}'
+check "meanwhile sasha's e-mail (a login of its own) signs in: $st" [ "$st" = 'HTTP/1.1 201 Created' ]
 
 echo
 if [ "$failed" -eq 0 ]; then

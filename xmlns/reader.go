@@ -23,6 +23,15 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s Line %d, position %d.", e.Msg, e.Line, e.Pos)
 }
 
+// Message is the XmlException's Message: the text and, when the error has a position, " Line n,
+// position m.".
+func (e *SyntaxError) Message() string {
+	if e.Line == 0 {
+		return e.Msg
+	}
+	return e.Error()
+}
+
 // Node is an element of a parsed document.
 type Node struct {
 	Local, NS string

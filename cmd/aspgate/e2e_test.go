@@ -144,6 +144,7 @@ type reply struct {
 	status      int
 	contentType string
 	body        string
+	setCookie   string
 }
 
 func (e *e2e) post(path, contentType, body string, header ...string) reply {
@@ -164,7 +165,7 @@ func (e *e2e) post(path, contentType, body string, header ...string) reply {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return reply{res.StatusCode, res.Header.Get("Content-Type"), string(b)}
+	return reply{res.StatusCode, res.Header.Get("Content-Type"), string(b), res.Header.Get("Set-Cookie")}
 }
 
 func (e *e2e) addUser(username, email, phone string) int64 {

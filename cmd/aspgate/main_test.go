@@ -377,7 +377,7 @@ func TestContractDecodeHostile(t *testing.T) {
 		{name: "processing instruction", contentType: "application/xml", body: `<?xml-stylesheet href="x"?>` + lcXML(""), code: exitInvalid, stderr: "Processing instructions"},
 		{name: "DOCTYPE text/xml for r7office", app: "r7office", typ: "SetPhoneRequest", contentType: "text/xml",
 			body: `<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><r><mobilePhone>&xxe;</mobilePhone></r>`,
-			code: exitInvalid, stderr: "DTDs are not supported"},
+			code: exitInvalid, stderr: "DTD is prohibited"},
 
 		// Encodings.
 		{name: "invalid UTF-8 in a JSON string", contentType: "application/json", body: "{\"SourceUrl\":\"\xff\"}", code: exitInvalid, stderr: "Unable to translate bytes"},
@@ -458,8 +458,9 @@ func TestContractDecodeDeepNesting(t *testing.T) {
 		{"JSON objects closed", "ereader", "ResetPasswordBindingModel", "application/json", `{"x":` + strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5001), "MaxDepth of 256"},
 		{"XML 15000 deep", "lcmanager", "RememberMessageRequest", "application/xml", lcRoot + strings.Repeat("<a>", 15000), "maximum read depth (256)"},
 		{"XML closed", "lcmanager", "RememberMessageRequest", "application/xml", lcRoot + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</RememberMessageRequest>", "maximum read depth (256)"},
-		{"r7office JSON 20000 deep", "r7office", "SetPhoneRequest", "application/json", `{"a":` + strings.Repeat("[", 20000), "MaxDepth of 256"},
-		{"r7office XML 15000 deep", "r7office", "SetPhoneRequest", "text/xml", strings.Repeat("<a>", 15000), "maximum read depth (256)"},
+		// ASC.Api: Json.NET 13 (MaxDepth 64), XDocument (no depth quota: every element is left open).
+		{"r7office JSON 20000 deep", "r7office", "SetPhoneRequest", "application/json", `{"a":` + strings.Repeat("[", 20000), "MaxDepth of 64"},
+		{"r7office XML 15000 deep", "r7office", "SetPhoneRequest", "text/xml", strings.Repeat("<a>", 15000), "The following elements are not closed: a, a"},
 		{"JSON 100000 deep", "lcmanager", "RememberMessageRequest", "application/json", strings.Repeat("[", 100000), "too large"},
 		{"JSON objects 100000 deep", "lcmanager", "RememberMessageRequest", "application/json", strings.Repeat(`{"a":`, 100000), "too large"},
 		{"XML 100000 deep", "lcmanager", "RememberMessageRequest", "application/xml", lcRoot + strings.Repeat("<a>", 100000), "too large"},

@@ -245,8 +245,8 @@ func TestR7OfficeListener(t *testing.T) {
 	}
 }
 
-// A flood of wrong passwords: hashing is bounded by the semaphore, every request gets the legacy failure,
-// and the per-address sign-in limit cuts the flood off before hashing.
+// A flood of wrong passwords: ONLYOFFICE's rule lets five failures through per login and address, then
+// blocks the login there for a minute, before any hashing, with its own message.
 func TestR7OfficeWrongPasswordFlood(t *testing.T) {
 	e := mustServe(t, "--hash-concurrency", "2")
 	e.addUser("ivan", "ivan@example.com", "79991234567")
@@ -261,18 +261,173 @@ func TestR7OfficeWrongPasswordFlood(t *testing.T) {
 			replies <- e.post(path, "application/json", `{"userName":"ivan","password":"Wrong-password-1","mobilePhone":"79990000000"}`)
 		}()
 	}
+	failed, blocked := 0, 0
 	for range n {
-		if r := <-replies; r.status != 500 || r.body != r7AuthFailed {
+		switch r := <-replies; {
+		case r.status == 500 && r.body == r7AuthFailed:
+			failed++
+		case r.status == 500 && r.body == r7Blocked:
+			blocked++
+		default:
 			t.Errorf("%+v", r)
 		}
 	}
-	// Over the limit even the right password fails from this address, without a hash.
-	if r := e.post("/api/2.0/authentication", "application/json", `{"userName":"ivan","password":"Old-password-1"}`); r.body != r7AuthFailed {
-		t.Fatalf("right password after the flood: %+v", r)
+	if failed != 5 || blocked != n-5 {
+		t.Errorf("%d failures and %d blocks, want 5 and %d", failed, blocked, n-5)
 	}
-	// 20 attempts per account and address in 15 minutes (the default): the other 40 and the last one
-	// never reached the hasher.
-	if refused := strings.Count(e.logs(), "too many attempts from this address"); refused != n-20+1 {
-		t.Errorf("%d requests refused by the limit, want %d", refused, n-20+1)
+	// Blocked, even the right password fails from this address, without a hash; the e-mail is a login of
+	// its own, and another address is not blocked.
+	if r := e.post("/api/2.0/authentication", "application/json", `{"userName":"ivan","password":"Old-password-1"}`); r.body != r7Blocked {
+		t.Fatalf("right password during the block: %+v", r)
+	}
+	if r := e.post("/api/2.0/authentication", "application/json", `{"userName":"ivan@example.com","password":"Old-password-1"}`); r.status != 201 {
+		t.Fatalf("the e-mail during the block: %+v", r)
+	}
+	if refused := strings.Count(e.logs(), "too many failed attempts for this login from this address"); refused != n-5+1 {
+		t.Errorf("%d requests refused by the rule, want %d", refused, n-5+1)
+	}
+}
+
+const r7Blocked = `{"status":1,"statusCode":500,"error":{"message":"Login Fail. Too many attempts","hresult":-2146233087,"data":{}}}`
+
+// Successes never count: 30 correct sign-ins in a row from one address all get a token (ONLYOFFICE's
+// BruteForceLoginManager.Decrement), as does an office of users behind one address.
+func TestR7OfficeRepeatedSuccesses(t *testing.T) {
+	e := mustServe(t)
+	e.addUser("ivan", "ivan@example.com", "79991234567")
+	e.addUser("olga", "olga@example.com", "79991234568")
+	for i := range 30 {
+		user := "ivan"
+		if i%2 == 1 {
+			user = "olga@example.com"
+		}
+		if r := e.post("/api/2.0/authentication.json", "application/json", `{"userName":"`+user+`","password":"Old-password-1"}`); r.status != 201 ||
+			tokenInBody.FindStringSubmatch(r.body) == nil {
+			t.Fatalf("sign-in %d: %+v", i+1, r)
+		}
+	}
+}
+
+// TestEndToEndR7OfficeSendSMS is the mobile client's "resend code" (POST authentication/sendsms.json):
+// each resend is a new SMS within the send limits, none counts as a wrong code, so the newest code still
+// works after five resends; over the limit ONLYOFFICE's own message answers.
+func TestEndToEndR7OfficeSendSMS(t *testing.T) {
+	e := mustServe(t, "--limit-recipient-minute", "100", "--limit-recipient-hour", "7")
+	e.addUser("olga", "olga@example.com", "79990000001")
+	setphone := url.Values{"userName": {"olga@example.com"}, "password": {"Old-password-1"}, "mobilePhone": {"+7 (999) 555-66-77"}}.Encode()
+	if r := e.post("/api/2.0/authentication/setphone.json", "application/x-www-form-urlencoded", setphone); r.status != 201 {
+		t.Fatalf("setphone: %+v", r)
+	}
+	login := `{"userName":"olga@example.com","password":"Old-password-1"}`
+	// While setting the phone up, sendsms resends to it.
+	if r := e.post("/api/2.0/authentication/sendsms.json", "application/json", login); r.status != 201 ||
+		!regexp.MustCompile(`^\{"count":1,"status":0,"statusCode":201,"response":\{"token":null,"expires":"[^"]+","sms":true,"phoneNoise":"\+7999\*\*\*6677"\}\}$`).MatchString(r.body) {
+		t.Fatalf("sendsms during setphone: %+v", r)
+	}
+	box := e.outbox()
+	if len(box) != 2 || box[1].To != "79995556677" || box[1].Secret == box[0].Secret {
+		t.Fatalf("outbox %+v", box)
+	}
+	r := e.post("/api/2.0/authentication/"+box[1].Secret+".json", "application/json", login)
+	if r.status != 201 || tokenInBody.FindStringSubmatch(r.body) == nil {
+		t.Fatalf("confirm with the resent code: %+v", r)
+	}
+	// The token is also ONLYOFFICE's auth cookie.
+	tok := tokenInBody.FindStringSubmatch(r.body)[1]
+	if !regexp.MustCompile(`^asc_auth_key=` + tok + `; path=/; expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT; HttpOnly$`).MatchString(r.setCookie) {
+		t.Fatalf("cookie %q", r.setCookie)
+	}
+	// Now with the confirmed phone: sign-in sends a code, five resends send five more.
+	if r := e.post("/api/2.0/authentication.json", "application/json", login); r.status != 201 || !strings.Contains(r.body, `"sms":true`) {
+		t.Fatalf("sign-in: %+v", r)
+	}
+	for i := range 4 {
+		if r := e.post("/api/2.0/authentication/sendsms.json", "application/json", login); r.status != 201 || !strings.Contains(r.body, `"phoneNoise":"+7999***6677"`) {
+			t.Fatalf("resend %d: %+v", i+1, r)
+		}
+	}
+	// The recipient's hour (7 sends) is spent: ONLYOFFICE's SmsTooMuchError, in Russian.
+	if r := e.post("/api/2.0/authentication/sendsms.json", "application/json", login); r.status != 500 ||
+		r.body != `{"status":1,"statusCode":500,"error":{"message":"Вы отправили слишком много текстовых сообщений. Пожалуйста, повторите попытку позже.","hresult":-2146233088,"data":{}}}` {
+		t.Fatalf("over the limit: %+v", r)
+	}
+	box = e.outbox()
+	if len(box) != 7 {
+		t.Fatalf("%d messages, want 7", len(box))
+	}
+	// The newest code works: the resends locked nothing.
+	if r := e.post("/api/2.0/authentication/"+box[6].Secret, "application/json", login); r.status != 201 || tokenInBody.FindStringSubmatch(r.body) == nil {
+		t.Fatalf("the newest code after five resends: %+v", r)
+	}
+	// login and register are methods of their own, never codes.
+	if r := e.post("/api/2.0/authentication/login", "application/json", login); r.status != 400 || !strings.Contains(r.body, `Parameter name: key`) {
+		t.Fatalf("login: %+v", r)
+	}
+	if r := e.post("/api/2.0/authentication/register.json", "application/json", `{"email":"a@example.com"}`); r.status != 500 ||
+		!strings.Contains(r.body, "personal.onlyoffice.com") {
+		t.Fatalf("register: %+v", r)
+	}
+	for _, secret := range []string{box[6].Secret, tok} {
+		if strings.Contains(e.logs(), secret) {
+			t.Errorf("%q reached the logs", secret)
+		}
+	}
+}
+
+// TestEndToEndR7OfficeAnswers: the rest of ONLYOFFICE's answers through the real server: setphone's
+// messages, sendsms for an authenticator user, unreadable bodies, sign-in by GUID, multipart, OPTIONS.
+func TestEndToEndR7OfficeAnswers(t *testing.T) {
+	e := mustServe(t, "--r7office-culture", "en")
+	e.addUser("ivan", "ivan@example.com", "79991234567")
+	var u struct {
+		UID string `json:"uid"`
+	}
+	if err := json.Unmarshal([]byte(e.cli("user", "add", "--username", "petr", "--email", "petr@example.com", "--password", "Old-password-1")), &u); err != nil {
+		t.Fatal(err)
+	}
+	e.cli("totp", "enroll", "--user", "petr")
+	cases := []struct {
+		name, path, ct, body string
+		status               int
+		want                 string // exact body, or a fragment when it starts with "~"
+	}{
+		{"setphone without digits", "/api/2.0/authentication/setphone", "application/json",
+			`{"userName":"ivan@example.com","password":"Old-password-1","mobilePhone":"none"}`, 500,
+			`{"status":1,"statusCode":500,"error":{"message":"Enter mobile phone number","hresult":-2146233088,"data":{}}}`},
+		{"sendsms without sms 2FA", "/api/2.0/authentication/sendsms", "application/json",
+			`{"userName":"petr@example.com","password":"Old-password-1"}`, 500,
+			`{"status":1,"statusCode":500,"error":{"message":"Attempt to access the method failed.","hresult":-2146233072,"data":{}}}`},
+		{"setphone for an authenticator user: answered, nothing sent", "/api/2.0/authentication/setphone", "application/json",
+			`{"userName":"petr@example.com","password":"Old-password-1","mobilePhone":"79990001111"}`, 201,
+			`~"sms":true,"phoneNoise":"+7999***1111"`},
+		{"malformed JSON", "/api/2.0/authentication", "application/json", `{"userName":"ivan","password":}`, 400,
+			`{"status":1,"statusCode":400,"error":{"message":"Unexpected character encountered while parsing value: }. Path 'password', line 1, position 30.","hresult":-2146233088,"data":{}}}`},
+		{"empty text/xml", "/api/2.0/authentication", "text/xml", ``, 500,
+			`{"status":1,"statusCode":500,"error":{"message":"Root element is missing.","hresult":-2146232000,"data":{}}}`},
+		{"truncated JSON signs in", "/api/2.0/authentication", "application/json", `{"userName":"ivan","password":"Old-password-1"`, 201, `~"token":"`},
+		{"sign-in by GUID", "/api/2.0/authentication", "application/json", `{"userName":"` + u.UID + `","password":"Old-password-1"}`, 201, `~"tfa":true`},
+		{"multipart", "/api/2.0/authentication", "multipart/form-data; boundary=b1",
+			"--b1\r\nContent-Disposition: form-data; name=\"userName\"\r\n\r\nivan\r\n--b1\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nOld-password-1\r\n--b1--\r\n",
+			201, `~"token":"`},
+		{"a form under text/plain binds nothing", "/api/2.0/authentication", "text/plain", "userName=ivan&password=Old-password-1", 500, r7AuthFailed},
+	}
+	for _, c := range cases {
+		r := e.post(c.path, c.ct, c.body)
+		ok := r.status == c.status && (r.body == c.want || strings.HasPrefix(c.want, "~") && strings.Contains(r.body, c.want[1:]))
+		if !ok {
+			t.Errorf("%s: %+v", c.name, r)
+		}
+	}
+	if n := len(e.outbox()); n != 0 {
+		t.Errorf("%d messages sent", n)
+	}
+	req, _ := http.NewRequest(http.MethodOptions, e.base+"/api/2.0/authentication", nil)
+	res, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Methods") != "GET, POST, PUT, DELETE" || res.Header.Get("Access-Control-Max-Age") != "1728000" {
+		t.Errorf("OPTIONS: %d %v", res.StatusCode, res.Header)
 	}
 }

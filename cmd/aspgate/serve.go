@@ -46,8 +46,9 @@ type serveConfig struct {
 	tokenTTL        time.Duration
 	totpIssuer      string
 	introspect      string // the introspection client secret
-	signInsUserIP   int
-	signInsIP       int
+	signIn          account.SignInRule
+	failuresPerIP   int
+	r7Culture       string
 }
 
 // listenFlags collects repeated --listen app=addr flags.
@@ -139,13 +140,21 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	fs.BoolVar(&c.require2FA, "require-2fa", envBool("ASPGATE_REQUIRE_2FA"),
 		"r7office: users without a second factor must set a phone before they get a token (env ASPGATE_REQUIRE_2FA)")
 	fs.DurationVar(&c.tokenTTL, "token-ttl", envDuration("ASPGATE_TOKEN_TTL", tf.TokenTTL),
-		"r7office: lifetime of the API tokens a sign-in issues (env ASPGATE_TOKEN_TTL)")
+		"r7office: lifetime of the API tokens a sign-in issues; 0: one calendar year, ONLYOFFICE's default (env ASPGATE_TOKEN_TTL)")
 	fs.StringVar(&c.totpIssuer, "totp-issuer", envString("ASPGATE_TOTP_ISSUER", tf.Issuer),
 		"issuer shown by authenticator apps (env ASPGATE_TOTP_ISSUER)")
-	fs.IntVar(&c.signInsUserIP, "limit-signin-user", envInt("ASPGATE_LIMIT_SIGNIN_USER", tf.SignInsPerUserIP),
-		"r7office: password attempts per account and client address in 15 minutes; 0: no limit (env ASPGATE_LIMIT_SIGNIN_USER)")
-	fs.IntVar(&c.signInsIP, "limit-signin-client", envInt("ASPGATE_LIMIT_SIGNIN_CLIENT", tf.SignInsPerIP),
-		"r7office: password attempts per client address per hour; 0: no limit (env ASPGATE_LIMIT_SIGNIN_CLIENT)")
+	fs.IntVar(&c.signIn.Attempts, "signin-attempts", envInt("ASPGATE_SIGNIN_ATTEMPTS", tf.SignIn.Attempts),
+		"r7office: failed sign-ins per login and client address within --signin-period that block it (ONLYOFFICE's "+
+			"LoginSettings.AttemptCount); successes do not count; 0: no limit (env ASPGATE_SIGNIN_ATTEMPTS)")
+	fs.DurationVar(&c.signIn.Period, "signin-period", envDuration("ASPGATE_SIGNIN_PERIOD", tf.SignIn.Period),
+		"r7office: the period --signin-attempts counts in (CheckPeriod; env ASPGATE_SIGNIN_PERIOD)")
+	fs.DurationVar(&c.signIn.Block, "signin-block", envDuration("ASPGATE_SIGNIN_BLOCK", tf.SignIn.Block),
+		"r7office: how long a blocked login stays blocked from that address (BlockTime; env ASPGATE_SIGNIN_BLOCK)")
+	fs.IntVar(&c.failuresPerIP, "limit-signin-client", envInt("ASPGATE_LIMIT_SIGNIN_CLIENT", tf.FailuresPerIP),
+		"r7office: failed sign-ins per client address per hour, whatever the login, before its sign-ins are refused "+
+			"unhashed (aspgate's addition); 0: no limit (env ASPGATE_LIMIT_SIGNIN_CLIENT)")
+	fs.StringVar(&c.r7Culture, "r7office-culture", envString("ASPGATE_R7OFFICE_CULTURE", "ru"),
+		"r7office: the language of ONLYOFFICE's own error messages, ru or en (env ASPGATE_R7OFFICE_CULTURE)")
 	fs.StringVar(&c.introspect, "introspect-secret", "", fmt.Sprintf("client `secret` of POST %s, at least %d characters; "+
 		"none: no introspection endpoint (env ASPGATE_INTROSPECT_SECRET)", handlers.IntrospectPath, handlers.MinIntrospectSecret))
 	if err := fs.Parse(args); err != nil {
@@ -161,8 +170,17 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	if _, err := handlers.ParseUTCOffset(c.tenantOffset); err != nil {
 		return fmt.Errorf("--tenant-utc-offset: %w", err)
 	}
-	if c.tokenTTL < time.Minute {
-		return errors.New("--token-ttl must be at least 1m")
+	if c.tokenTTL != 0 && c.tokenTTL < time.Minute {
+		return errors.New("--token-ttl must be 0 (one year) or at least 1m")
+	}
+	if c.signIn.Attempts < 0 || c.signIn.Attempts > 0 && (c.signIn.Period <= 0 || c.signIn.Block <= 0) {
+		return errors.New("--signin-attempts must be 0 or more, with a positive --signin-period and --signin-block")
+	}
+	if c.failuresPerIP < 0 {
+		return errors.New("--limit-signin-client must be 0 or more")
+	}
+	if _, err := handlers.ParseR7Culture(c.r7Culture); err != nil {
+		return fmt.Errorf("--r7office-culture: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -226,10 +244,11 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	faces := handlers.Faces(svc)
 	tfcfg := account.DefaultTwoFactorConfig()
 	tfcfg.Require2FA, tfcfg.TokenTTL, tfcfg.Issuer, tfcfg.Limits = cfg.require2FA, cfg.tokenTTL, cfg.totpIssuer, cfg.limits
-	tfcfg.SignInsPerUserIP, tfcfg.SignInsPerIP = cfg.signInsUserIP, cfg.signInsIP
+	tfcfg.SignIn, tfcfg.FailuresPerIP = cfg.signIn, cfg.failuresPerIP
 	twoFactor := &account.TwoFactor{Store: db, Hasher: hasher, Keys: keys, Config: tfcfg, Log: log}
 	offset, _ := handlers.ParseUTCOffset(cfg.tenantOffset) // checked by parse
-	r7 := &handlers.R7Office{Auth: twoFactor, Offset: offset, MaxBody: cfg.maxBody, Log: log}
+	culture, _ := handlers.ParseR7Culture(cfg.r7Culture)   // checked by parse
+	r7 := &handlers.R7Office{Auth: twoFactor, Offset: offset, Culture: culture, MaxBody: cfg.maxBody, Log: log}
 	introspect := &handlers.Introspect{Tokens: twoFactor, Secret: cfg.introspect, MaxBody: cfg.maxBody, Log: log}
 	s := &server{cfg: cfg, log: log, db: db, disp: disp}
 	bind := func(app string, addr string, endpoints []handlers.Endpoint, others []handlers.Face, notFound *contracts.App) error {

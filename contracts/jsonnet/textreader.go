@@ -49,6 +49,7 @@ type TextReader struct {
 	dateParse      bool // DateParseHandling.DateTime (the default); false is DateParseHandling.None
 	floatAsDecimal bool // FloatParseHandling.Decimal
 	preparsed      bool // numbers parsed as plain reads whatever the read type (a JTokenReader's values)
+	v13            bool // Json.NET 13.0.1's messages and positions where they differ from 6.0.8's (NewTextReader13)
 	scratch        []byte
 }
 
@@ -186,6 +187,9 @@ type ReaderError struct {
 	Type string // "Newtonsoft.Json.JsonReaderException", "System.FormatException", "System.OverflowException"
 	Msg  string // the message with Json.NET's " Path '...', line n, position m." for reader exceptions
 	Path string
+	// Inner is the exception the reader's one wraps, when it wraps one (Convert.ToInt64's for a hex or
+	// octal number): what ASC.Api's ErrorWrapper reports, as it unwraps to the innermost exception.
+	Inner *ReaderError
 }
 
 func (e *ReaderError) Error() string { return e.Msg }
@@ -196,6 +200,16 @@ const readerException = "Newtonsoft.Json.JsonReaderException"
 // depth quota.
 func NewTextReader(data []byte) *TextReader {
 	return &TextReader{data: data, lineNumber: 1, MaxDepth: DefaultMaxDepth, dateParse: true, current: position{index: -1}}
+}
+
+// NewTextReader13 reads as Json.NET 13.0.1's JsonTextReader does under JsonConvert's defaults (ONLYOFFICE's
+// ASC.Api pins that version): a MaxDepth of 64, and the messages and error positions 13.0.1 changed. A
+// literal cut short ("tru", "-Inf") ends the text ("Unexpected end when reading JSON.") or fails where it
+// stops matching; a \u escape takes exactly four hex digits. Token reading is otherwise the same code.
+func NewTextReader13(data []byte) *TextReader {
+	r := NewTextReader(data)
+	r.MaxDepth, r.v13 = 64, true
+	return r
 }
 
 // SetDateParseHandling chooses DateParseHandling.DateTime (true, the default) or None.
@@ -469,6 +483,10 @@ func (r *TextReader) parseValue() (bool, error) {
 			return true, r.parseLiteral("false", TokBoolean, value{kind: ValBool}, "Error parsing boolean value.")
 		case 'n':
 			if !r.ensureChars(1) {
+				if r.v13 {
+					r.pos++
+					return true, r.fail("Unexpected end when reading JSON.")
+				}
 				return true, r.fail("Unexpected end.")
 			}
 			switch r.at(r.pos + 1) {
@@ -481,10 +499,18 @@ func (r *TextReader) parseValue() (bool, error) {
 		case 'N':
 			return true, r.parseLiteral("NaN", TokFloat, value{kind: ValDouble, f: math.NaN()}, "Error parsing NaN value.")
 		case 'I':
-			return true, r.parseLiteral("Infinity", TokFloat, value{kind: ValDouble, f: math.Inf(1)}, "Error parsing positive infinity value.")
+			msg := "Error parsing positive infinity value."
+			if r.v13 {
+				msg = "Error parsing Infinity value."
+			}
+			return true, r.parseLiteral("Infinity", TokFloat, value{kind: ValDouble, f: math.Inf(1)}, msg)
 		case '-':
 			if r.ensureChars(1) && r.at(r.pos+1) == 'I' {
-				return true, r.parseLiteral("-Infinity", TokFloat, value{kind: ValDouble, f: math.Inf(-1)}, "Error parsing negative infinity value.")
+				msg := "Error parsing negative infinity value."
+				if r.v13 {
+					msg = "Error parsing -Infinity value."
+				}
+				return true, r.parseLiteral("-Infinity", TokFloat, value{kind: ValDouble, f: math.Inf(-1)}, msg)
 			}
 			return true, r.parseNumber()
 		case '/':
@@ -541,6 +567,11 @@ func (r *TextReader) processCR() {
 func (r *TextReader) onNewLine(pos int) {
 	r.lineNumber++
 	r.lineStartPos = pos - 1
+	if r.v13 {
+		// 13.0.1 starts the next line at the character after the break, so its positions there are
+		// one less than 6.0.8's.
+		r.lineStartPos = pos
+	}
 }
 
 func (r *TextReader) eatWhitespace() {
@@ -824,6 +855,9 @@ func (r *TextReader) readStringIntoBuffer(quote byte) (value, error) {
 // parseUnicode reads the four hex digits of a \u escape as int.Parse(NumberStyles.HexNumber) does: white
 // space around them is allowed, anything else is a FormatException.
 func (r *TextReader) parseUnicode() (rune, error) {
+	if r.v13 {
+		return r.parseUnicode13()
+	}
 	if !r.ensureChars(3) {
 		return 0, r.fail("Unexpected end while parsing unicode character.")
 	}
@@ -844,6 +878,38 @@ func (r *TextReader) parseUnicode() (rune, error) {
 	}
 	r.pos = i
 	return rune(v), nil
+}
+
+// parseUnicode13 is 13.0.1's ConvertUnicode: exactly four hex digits, else "Invalid Unicode escape
+// sequence" quoting the four characters as read.
+func (r *TextReader) parseUnicode13() (rune, error) {
+	if !r.ensureChars(3) {
+		return 0, r.fail("Unexpected end while parsing Unicode escape sequence.")
+	}
+	i := r.pos
+	var v rune
+	ok := true
+	var text []rune
+	for k := 0; k < 4; k++ {
+		c, n := r.charAt(i)
+		text = append(text, c)
+		i += n
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | (c - '0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | (c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			v = v<<4 | (c - 'A' + 10)
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		return 0, r.fail("Invalid Unicode escape sequence: \\u%s.", string(text))
+	}
+	r.pos = i
+	return v, nil
 }
 
 func (r *TextReader) parseString(quote byte) error {
@@ -1050,7 +1116,9 @@ func (r *TextReader) parseNumber() error {
 		case nonBase10:
 			x, err := convertRadix(text, 64)
 			if err != nil {
-				return r.fail("Input string '%s' is not a valid number.", text)
+				e := r.fail("Input string '%s' is not a valid number.", text)
+				e.(*ReaderError).Inner = radixError(text)
+				return e
 			}
 			tok, v = TokInteger, value{kind: ValInt64, i: x}
 		default:
@@ -1156,6 +1224,27 @@ func convertRadix(s string, bits int) (int64, error) {
 		return int64(int32(uint32(u))), nil
 	}
 	return int64(u), nil
+}
+
+// radixError is the exception Convert.ToInt64(s, 16 or 8) throws for a number convertRadix refuses.
+func radixError(s string) *ReaderError {
+	base, digits := 8, s
+	if len(s) > 1 && (s[1] == 'x' || s[1] == 'X') {
+		base, digits = 16, s[2:]
+	}
+	valid := func(c byte) bool {
+		if base == 16 {
+			return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+		}
+		return c >= '0' && c <= '7'
+	}
+	switch {
+	case digits == "" || !valid(digits[0]):
+		return &ReaderError{Type: "System.FormatException", Msg: "Could not find any recognizable digits."}
+	case strings.IndexFunc(digits, func(c rune) bool { return c > 0x7F || !valid(byte(c)) }) >= 0:
+		return &ReaderError{Type: "System.FormatException", Msg: "Additional non-parsable characters are at the end of the string."}
+	}
+	return &ReaderError{Type: "System.OverflowException", Msg: "Value was either too large or too small for a UInt64."}
 }
 
 // ParseDouble is double.TryParse(s, NumberStyles.Float | AllowThousands, InvariantCulture) for the characters
@@ -1284,7 +1373,8 @@ func ParseDecimal(s string, exp bool) (string, bool) {
 
 func (r *TextReader) parseComment() error {
 	r.pos++ // '/'
-	if !r.ensureChars(0) {
+	// 13.0.1 wants a character after the "/*" or "//" (EnsureChars(1)); an empty comment at the end fails.
+	if !r.ensureChars(0) || r.v13 && !r.ensureChars(1) {
 		return r.fail("Unexpected end while parsing comment.")
 	}
 	var single bool
@@ -1335,7 +1425,15 @@ func (r *TextReader) parseComment() error {
 
 // matchValueWithTrailingSeparator matches a literal and checks that a separator (or the end) follows.
 func (r *TextReader) matchValueWithTrailingSeparator(lit string) bool {
-	if !bytes.HasPrefix(r.data[r.pos:], []byte(lit)) {
+	if r.v13 {
+		// 13.0.1's MatchValue: the position moves to where the text stops matching.
+		for i := 0; i < len(lit); i++ {
+			if r.pos+i >= len(r.data) || r.data[r.pos+i] != lit[i] {
+				r.pos += i
+				return false
+			}
+		}
+	} else if !bytes.HasPrefix(r.data[r.pos:], []byte(lit)) {
 		return false
 	}
 	r.pos += len(lit)
@@ -1365,6 +1463,11 @@ func (r *TextReader) isSeparator(c rune) bool {
 }
 
 func (r *TextReader) parseLiteral(lit string, tok NetToken, v value, msg string) error {
+	if r.v13 && !r.ensureChars(utf8.RuneCountInString(lit)-1) {
+		// Not enough text left for the literal: 13.0.1 reports the end of the text.
+		r.pos = len(r.data)
+		return r.fail("Unexpected end when reading JSON.")
+	}
 	if !r.matchValueWithTrailingSeparator(lit) {
 		return r.fail("%s", msg)
 	}

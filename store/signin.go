@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"aspgate/account"
+)
+
+// pruneBatch is how many stale guard or counter rows a write removes on its way: enough to keep the tables
+// at the size of their live keys, few enough to keep each write short.
+const pruneBatch = 16
+
+// SignInAttempt is ONLYOFFICE's BruteForceLoginManager.Increment for key (see account.TwoFactorStore). A
+// blocked key is answered from a read, without waiting for the writer. rule.Attempts <= 0 turns it off.
+func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule account.SignInRule) (bool, error) {
+	if rule.Attempts <= 0 {
+		return true, nil
+	}
+	at := ms(now)
+	var blocked int64
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT blocked_until FROM signin_guard WHERE key = ?`, key).Scan(&blocked)
+	})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("store: sign-in guard: %w", err)
+	}
+	if blocked > at {
+		return false, nil
+	}
+	allowed := false
+	err = db.inWrite(ctx, func(tx *sql.Tx) error {
+		var list string
+		blocked = 0
+		err := tx.QueryRowContext(ctx, `SELECT attempts, blocked_until FROM signin_guard WHERE key = ?`, key).Scan(&list, &blocked)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if blocked > at {
+			return nil
+		}
+		var recent []int64
+		for _, t := range parseTimes(list) {
+			if t > at-rule.Period.Milliseconds() {
+				recent = append(recent, t)
+			}
+		}
+		recent = append(recent, at)
+		blocked, allowed = 0, true
+		if len(recent) > rule.Attempts {
+			blocked, allowed, recent = at+rule.Block.Milliseconds(), false, nil
+		}
+		expires := max(at+rule.Period.Milliseconds(), blocked)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signin_guard (key, attempts, blocked_until, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts, blocked_until = excluded.blocked_until,
+				expires_at = excluded.expires_at`, key, formatTimes(recent), blocked, expires); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM signin_guard WHERE key IN
+			(SELECT key FROM signin_guard WHERE expires_at < ? LIMIT ?)`, at, pruneBatch)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: sign-in guard: %w", err)
+	}
+	return allowed, nil
+}
+
+// SignInSucceeded is Decrement: the key's latest recorded attempt is taken back.
+func (db *DB) SignInSucceeded(ctx context.Context, key string, now time.Time, rule account.SignInRule) error {
+	if rule.Attempts <= 0 {
+		return nil
+	}
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		var list string
+		err := tx.QueryRowContext(ctx, `SELECT attempts FROM signin_guard WHERE key = ?`, key).Scan(&list)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		times := parseTimes(list)
+		if len(times) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE signin_guard SET attempts = ? WHERE key = ?`, formatTimes(times[:len(times)-1]), key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: sign-in guard: %w", err)
+	}
+	return nil
+}
+
+func parseTimes(s string) []int64 {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int64, 0, len(parts))
+	for _, p := range parts {
+		if v, err := strconv.ParseInt(p, 10, 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func formatTimes(ts []int64) string {
+	var b strings.Builder
+	for i, t := range ts {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(t, 10))
+	}
+	return b.String()
+}
+
+// gcra returns a limit's emission interval and tolerance in milliseconds: an event fits while
+// tat - now <= tolerance.
+func gcra(l account.Limit) (interval, tolerance int64) {
+	w := l.Window.Milliseconds()
+	interval = max(w/int64(l.Max), 1)
+	return interval, w - interval
+}
+
+// LimitAllows reports whether one more event fits every limit (a limit with Max <= 0 never limits),
+// reading only.
+func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.Limit) (bool, error) {
+	if len(limits) == 0 {
+		return true, nil
+	}
+	at := ms(now)
+	ok := true
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		for _, l := range limits {
+			if l.Max <= 0 {
+				continue
+			}
+			var tat int64
+			err := tx.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE key = ? AND window_ms = ?`, l.Key, l.Window.Milliseconds()).Scan(&tat)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, tolerance := gcra(l); tat-at > tolerance {
+				ok = false
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: limits: %w", err)
+	}
+	return ok, nil
+}
+
+// ChargeLimits records one event against every limit, in one transaction.
+func (db *DB) ChargeLimits(ctx context.Context, now time.Time, limits []account.Limit) error {
+	if len(limits) == 0 {
+		return nil
+	}
+	at := ms(now)
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		for _, l := range limits {
+			if l.Max <= 0 {
+				continue
+			}
+			interval, _ := gcra(l)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, window_ms, tat) VALUES (?, ?, ?)
+				ON CONFLICT (key, window_ms) DO UPDATE SET tat = max(tat, ?) + ?`,
+				l.Key, l.Window.Milliseconds(), at+interval, at, interval); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE (key, window_ms) IN
+			(SELECT key, window_ms FROM rate_limits WHERE tat < ? LIMIT ?)`, at, pruneBatch)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: limits: %w", err)
+	}
+	return nil
+}
