@@ -269,40 +269,14 @@ func (d *xdoc) doctype() error {
 
 // qname reads a name at pos: prefix and local part.
 func (d *xdoc) qname() (prefix, local string, err error) {
-	start := d.pos
-	if d.pos >= len(d.data) {
-		return "", "", d.eof("Unexpected end of file while parsing Name has occurred.")
+	start, colon, end, err := d.qnameSpan()
+	if err != nil {
+		return "", "", err
 	}
-	r, size := utf8.DecodeRune(d.data[d.pos:])
-	if !isNameChar(r, true) {
-		return "", "", d.failAt(d.pos, "Name cannot begin with the '%s' character, hexadecimal value 0x%02X.", charText(r), r)
+	if colon < 0 {
+		return "", string(d.data[start:end]), nil
 	}
-	d.pos += size
-	colon := -1
-	for {
-		if d.pos >= len(d.data) {
-			return "", "", d.eof("Unexpected end of file while parsing Name has occurred.")
-		}
-		r, size := utf8.DecodeRune(d.data[d.pos:])
-		if r == ':' && colon < 0 {
-			colon = d.pos
-			d.pos += size
-			continue
-		}
-		if !isNameChar(r, false) {
-			break
-		}
-		d.pos += size
-	}
-	name := string(d.data[start:d.pos])
-	if colon >= 0 {
-		p, l := name[:colon-start], name[colon-start+1:]
-		if p == "" || l == "" {
-			return "", "", d.failAt(colon, "The ':' character, hexadecimal value 0x3A, cannot be included in a name.")
-		}
-		return p, l, nil
-	}
-	return "", name, nil
+	return string(d.data[start:colon]), string(d.data[colon+1 : end]), nil
 }
 
 // charText is how an XmlException shows a character: NUL as '.'.
