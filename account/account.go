@@ -5,7 +5,6 @@
 package account
 
 import (
-	"errors"
 	"net/url"
 	"time"
 )
@@ -81,27 +80,28 @@ type QueuedMessage struct {
 	IdempotencyKey string // the same on every attempt, so a provider can drop a resend
 }
 
-// Errors of the flows. Handlers map each to its face's legacy answer in one table.
+// Errors of the flows, each with its Outcome (outcome.go): the faces map outcomes to legacy answers.
 var (
 	// ErrNotFound is a store lookup that found nothing.
-	ErrNotFound = errors.New("account: not found")
-	// ErrRateLimited refuses a send: too many for this recipient or this client.
-	ErrRateLimited = errors.New("account: too many requests")
+	ErrNotFound = newError(OutcomeNotFound, "not found")
+	// ErrRateLimited refuses a send: too many for this account, recipient or client (a *LimitError says
+	// which limit).
+	ErrRateLimited = newError(OutcomeRateLimited, "too many requests")
 	// ErrInvalidAPIKey is an unknown or revoked client application key.
-	ErrInvalidAPIKey = errors.New("account: invalid api key")
+	ErrInvalidAPIKey = newError(OutcomeInvalidAPIKey, "invalid api key")
 	// ErrNoRecipient is a code request that names neither a phone nor an e-mail.
-	ErrNoRecipient = errors.New("account: no phone or e-mail given")
+	ErrNoRecipient = newError(OutcomeNoRecipient, "no phone or e-mail given")
 	// ErrCodeRejected covers every reason a code does not work: unknown user, wrong, expired, used,
 	// superseded or locked after too many attempts. The caller cannot tell them apart, by design.
-	ErrCodeRejected = errors.New("account: code rejected")
+	ErrCodeRejected = newError(OutcomeCodeRejected, "code rejected")
 	// ErrChangeRequestNotFound is an unknown or already used ChangeRequestId.
-	ErrChangeRequestNotFound = errors.New("account: change request not found")
+	ErrChangeRequestNotFound = newError(OutcomeChangeNotFound, "change request not found")
 	// ErrChangeRequestExpired is a ChangeRequestId past its lifetime.
-	ErrChangeRequestExpired = errors.New("account: change request expired")
+	ErrChangeRequestExpired = newError(OutcomeChangeExpired, "change request expired")
 	// ErrPasswordUsedBefore is a new password equal to the current one or one of the recent ones.
-	ErrPasswordUsedBefore = errors.New("account: password used before")
+	ErrPasswordUsedBefore = newError(OutcomePasswordUsed, "password used before")
 	// ErrBusy is returned when the hashing capacity is exhausted; the request may be retried.
-	ErrBusy = errors.New("account: too many password operations in progress")
+	ErrBusy = newError(OutcomeBusy, "too many password operations in progress")
 )
 
 // PolicyError is a new password the policy refuses; Reason says why in plain words.
@@ -109,7 +109,9 @@ type PolicyError struct{ Reason string }
 
 func (e *PolicyError) Error() string { return "account: password policy: " + e.Reason }
 
-// Limits are the send limits. The same limits apply to unknown recipients, so hitting one reveals nothing.
+// Limits are the send limits, each a GCRA (a burst of the maximum, then one every window/maximum); 0 is no
+// limit. A known account has one budget whatever its phone or e-mail; an unknown recipient has the same
+// budget of its own, so hitting a limit says no more about an account than the answer does.
 type Limits struct {
 	PerRecipientMinute int
 	PerRecipientHour   int

@@ -36,35 +36,38 @@ type memRequest struct {
 	superseded bool
 }
 
-// sendLog is the fakes' TakeSend: the send limits checked over an in-memory log of sends. The caller
-// holds its store's lock.
-type sendLog []sentAt
-
-type sentAt struct {
-	key string
-	at  time.Time
+// sendLog is the fakes' TakeSend: each limit a GCRA over time.Time values (the store's is over integer
+// milliseconds in SQL): Max events at once, then one every Window/Max. The caller holds its store's lock.
+type sendLog struct {
+	tat    map[string]time.Time // limit key and window -> theoretical arrival time
+	decoys int
 }
 
-func (l *sendLog) take(now time.Time, limits []account.Limit) bool {
-	for _, lim := range limits {
-		n := 0
-		for _, e := range *l {
-			if e.key == lim.Key && now.Sub(e.at) < lim.Window {
-				n++
-			}
+func (l *sendLog) take(now time.Time, limits []account.Limit) *account.Limit {
+	if l.tat == nil {
+		l.tat = map[string]time.Time{}
+	}
+	key := func(lim account.Limit) string { return lim.Key + "/" + lim.Window.String() }
+	for i, lim := range limits {
+		if lim.Max <= 0 {
+			continue
 		}
-		if n >= lim.Max {
-			return false
+		interval := lim.Window / time.Duration(lim.Max)
+		if t, ok := l.tat[key(lim)]; ok && t.Sub(now) > lim.Window-interval {
+			return &limits[i]
 		}
 	}
-	seen := map[string]bool{}
 	for _, lim := range limits {
-		if !seen[lim.Key] {
-			seen[lim.Key] = true
-			*l = append(*l, sentAt{lim.Key, now})
+		if lim.Max <= 0 {
+			continue
 		}
+		t := l.tat[key(lim)]
+		if t.Before(now) {
+			t = now
+		}
+		l.tat[key(lim)] = t.Add(lim.Window / time.Duration(lim.Max))
 	}
-	return true
+	return nil
 }
 
 func newMemStore() *memStore {
@@ -115,10 +118,17 @@ func (s *memStore) APIKeyActive(_ context.Context, app string, mac []byte) (bool
 	return bytes.Equal(s.apiKeys[app], mac), nil
 }
 
-func (s *memStore) TakeSend(_ context.Context, now time.Time, limits []account.Limit) (bool, error) {
+func (s *memStore) TakeSend(_ context.Context, now time.Time, limits []account.Limit) (*account.Limit, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sends.take(now, limits), nil
+}
+
+func (s *memStore) Decoy(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sends.decoys++
+	return nil
 }
 
 func (s *memStore) IssueCode(_ context.Context, c account.NewCode, msg account.Message) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,18 +49,38 @@ func (s *Service) log() *slog.Logger {
 // APIKeyMAC is how an API key is stored.
 func (s *Service) APIKeyMAC(key string) []byte { return s.Keys.MAC(macAPIKey, key) }
 
-func (s *Service) limits(channel Channel, recipient, clientIP string) []Limit {
-	// Recipients are keyed by their MAC, so the send log never holds a phone number or an address.
-	r := "rcpt:" + hex.EncodeToString(s.Keys.MAC(macRecipient, string(channel)+":"+recipient))
-	l := s.Config.Limits
-	out := []Limit{
-		{Key: r, Window: time.Minute, Max: l.PerRecipientMinute},
-		{Key: r, Window: time.Hour, Max: l.PerRecipientHour},
+// sendLimits are the limits of one send: the account's budget when the recipient is a known account
+// (one budget whatever its phone or e-mail), else the recipient's; and the client address's. Accounts and
+// recipients are keyed by MAC, so the limits table never holds a phone number, an address or an id.
+func sendLimits(keys *Keyring, l Limits, u *User, recipient, clientIP string) []Limit {
+	out := make([]Limit, 0, 3)
+	if u != nil {
+		a := "acct:" + hex.EncodeToString(keys.MAC(macRecipient, "account:"+strconv.FormatInt(u.ID, 10)))
+		out = append(out, Limit{Name: LimitAccountMinute, Key: a, Window: time.Minute, Max: l.PerRecipientMinute},
+			Limit{Name: LimitAccountHour, Key: a, Window: time.Hour, Max: l.PerRecipientHour})
+	} else {
+		r := "rcpt:" + hex.EncodeToString(keys.MAC(macRecipient, recipient))
+		out = append(out, Limit{Name: LimitRecipientMinute, Key: r, Window: time.Minute, Max: l.PerRecipientMinute},
+			Limit{Name: LimitRecipientHour, Key: r, Window: time.Hour, Max: l.PerRecipientHour})
 	}
 	if clientIP != "" {
-		out = append(out, Limit{Key: "ip:" + clientIP, Window: time.Hour, Max: l.PerClientHour})
+		out = append(out, Limit{Name: LimitClientHour, Key: "ip:" + clientIP, Window: time.Hour, Max: l.PerClientHour})
 	}
 	return out
+}
+
+// takeSend records a send within the limits, or says which limit refused it.
+func takeSend(ctx context.Context, st interface {
+	TakeSend(context.Context, time.Time, []Limit) (*Limit, error)
+}, now time.Time, limits []Limit) error {
+	refused, err := st.TakeSend(ctx, now, limits)
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		return limited(refused.Name)
+	}
+	return nil
 }
 
 // CodeRequest asks for a 6-digit code (lcmanager RememberMessage).
@@ -71,7 +92,9 @@ type CodeRequest struct {
 }
 
 // SendCode sends a fresh code by SMS (when a phone is given) or e-mail and returns a new SessionId. An
-// unknown phone or e-mail gets the same answer and nothing is sent; the send limits count it all the same.
+// unknown phone or e-mail gets the same answer and nothing is sent, at the same cost: one lookup, the send
+// limits, one write (the decoy instead of the code). A known account's sends count against the account,
+// whichever of its phone or e-mail they go to; an unknown recipient's against the recipient.
 func (s *Service) SendCode(ctx context.Context, r CodeRequest) (string, error) {
 	sessionID := NewHexID(16)
 	channel, recipient := SMS, strings.TrimSpace(r.Phone)
@@ -82,25 +105,25 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (string, error) {
 		return "", ErrNoRecipient
 	}
 	now := s.now()
-	ok, err := s.Store.TakeSend(ctx, now, s.limits(channel, recipient, r.ClientIP))
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return "", ErrRateLimited
-	}
 	var u *User
+	var err error
 	if channel == SMS {
 		u, err = s.Store.UserByPhone(ctx, recipient)
 	} else {
 		u, err = s.Store.UserByEmail(ctx, recipient)
 	}
-	if errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	if err := takeSend(ctx, s.Store, now, sendLimits(s.Keys, s.Config.Limits, u, string(channel)+":"+recipient, r.ClientIP)); err != nil {
+		return "", err
+	}
+	if u == nil {
+		if err := s.Store.Decoy(ctx); err != nil {
+			return "", err
+		}
 		s.log().InfoContext(ctx, "code requested for an unknown recipient", "app", r.App, "channel", string(channel))
 		return sessionID, nil
-	}
-	if err != nil {
-		return "", err
 	}
 	code := NewCode6()
 	msg := Message{App: r.App, Channel: channel, Kind: KindCode, To: recipient, Secret: code,
@@ -122,21 +145,28 @@ func (s *Service) codeMAC(userID int64, code string) []byte {
 
 // ResetWithCode consumes a code sent by SendCode and sets a new password. Every way a code can fail
 // (unknown user, no code, wrong, expired, used, superseded, too many attempts) is ErrCodeRejected; an
-// attempt is counted before the code is checked, and after MaxAttempts even the right code fails.
+// attempt is counted before the code is checked, and after MaxAttempts even the right code fails. An
+// unknown user, or one without a live code, costs what a wrong code costs: the same two reads, and the
+// decoy written where the attempt would be counted.
 func (s *Service) ResetWithCode(ctx context.Context, userID int64, code, newPassword string) error {
 	u, err := s.Store.UserByID(ctx, userID)
-	if errors.Is(err, ErrNotFound) {
-		return ErrCodeRejected
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	c, err := s.Store.LiveCode(ctx, u.ID, PurposeReset)
-	if errors.Is(err, ErrNotFound) {
-		return ErrCodeRejected
+	var c *Code
+	if u != nil {
+		c, err = s.Store.LiveCode(ctx, u.ID, PurposeReset)
+	} else {
+		c, err = s.Store.LiveCode(ctx, 0, PurposeReset) // no user 0: the same read, nothing found
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
+	}
+	if u == nil || c == nil {
+		if err := s.Store.Decoy(ctx); err != nil {
+			return err
+		}
+		return ErrCodeRejected
 	}
 	attempts, err := s.Store.CountAttempt(ctx, c.ID)
 	if err != nil {
@@ -171,7 +201,10 @@ type LinkRequest struct {
 }
 
 // SendChangeLink checks the client application's API key and e-mails a link carrying a fresh
-// ChangeRequestId. An unknown user gets the same answer and nothing is sent.
+// ChangeRequestId. An unknown user gets the same answer and nothing is sent, at the same cost (the same
+// lookups, the decoy written instead of the request). The send limits count against the account found, or,
+// for an unknown user, against the e-mail given (else the user name): never an arbitrary name in front of a
+// real mailbox, so varying the name cannot send one mailbox a fresh link each time.
 func (s *Service) SendChangeLink(ctx context.Context, r LinkRequest) error {
 	if r.APIKey == "" {
 		return ErrInvalidAPIKey
@@ -185,23 +218,27 @@ func (s *Service) SendChangeLink(ctx context.Context, r LinkRequest) error {
 	}
 	name := strings.TrimSpace(r.UserName)
 	email := strings.ToLower(strings.TrimSpace(r.Email))
-	key := "user:" + strings.ToLower(name)
-	if name == "" {
-		key = email
+	u, err := s.findUser(ctx, name, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if u != nil && u.Email == "" {
+		u = nil
+	}
+	recipient := "email:" + email
+	if email == "" {
+		recipient = "name:" + strings.ToLower(name)
 	}
 	now := s.now()
-	if ok, err := s.Store.TakeSend(ctx, now, s.limits(Email, key, r.ClientIP)); err != nil {
+	if err := takeSend(ctx, s.Store, now, sendLimits(s.Keys, s.Config.Limits, u, recipient, r.ClientIP)); err != nil {
 		return err
-	} else if !ok {
-		return ErrRateLimited
 	}
-	u, err := s.findUser(ctx, name, email)
-	if errors.Is(err, ErrNotFound) || err == nil && u.Email == "" {
+	if u == nil {
+		if err := s.Store.Decoy(ctx); err != nil {
+			return err
+		}
 		s.log().InfoContext(ctx, "change link requested for an unknown user", "app", r.App)
 		return nil
-	}
-	if err != nil {
-		return err
 	}
 	id := NewToken(32)
 	msg := Message{App: r.App, Channel: Email, Kind: KindChangeLink, To: u.Email, Secret: id,
@@ -216,17 +253,26 @@ func (s *Service) SendChangeLink(ctx context.Context, r LinkRequest) error {
 	return nil
 }
 
+// findUser finds the user by name, else by e-mail. Both lookups run whenever both are given, so a name
+// that matches answers no faster than one that does not.
 func (s *Service) findUser(ctx context.Context, name, email string) (*User, error) {
+	var byName, byEmail *User
+	errName, errEmail := error(ErrNotFound), error(ErrNotFound)
 	if name != "" {
-		u, err := s.Store.UserByUserName(ctx, name)
-		if !errors.Is(err, ErrNotFound) || email == "" {
-			return u, err
-		}
+		byName, errName = s.Store.UserByUserName(ctx, name)
 	}
-	if email == "" {
-		return nil, ErrNotFound
+	if email != "" {
+		byEmail, errEmail = s.Store.UserByEmail(ctx, email)
 	}
-	return s.Store.UserByEmail(ctx, email)
+	switch {
+	case errName == nil:
+		return byName, nil
+	case !errors.Is(errName, ErrNotFound):
+		return nil, errName
+	case errEmail == nil:
+		return byEmail, nil
+	}
+	return nil, errEmail
 }
 
 // ChangeInput is a password change by ChangeRequestId (customer PasswordChange).

@@ -18,9 +18,13 @@ type Store interface {
 	// APIKeyActive reports whether a key with this MAC exists for the app and is not revoked.
 	APIKeyActive(ctx context.Context, app string, keyMAC []byte) (bool, error)
 
-	// TakeSend checks every limit and, when none is exceeded, records one send for each key, atomically.
-	// It returns false (and records nothing) when a limit is exceeded.
-	TakeSend(ctx context.Context, now time.Time, limits []Limit) (bool, error)
+	// TakeSend checks every limit and, when each admits one more send, records it against all of them,
+	// atomically; otherwise it records nothing and returns the first limit that refused. A limit with
+	// Max <= 0 does not limit.
+	TakeSend(ctx context.Context, now time.Time, limits []Limit) (*Limit, error)
+	// Decoy writes what an unknown account's request writes instead of a code or request, so that known
+	// and unknown accounts cost the same.
+	Decoy(ctx context.Context) error
 
 	// IssueCode stores a new code, marks the user's earlier live codes of the same purpose superseded and
 	// queues the message, in one transaction.
@@ -45,8 +49,11 @@ type Store interface {
 	ChangePassword(ctx context.Context, requestID, userID int64, newHash string, now time.Time, audit Audit) error
 }
 
-// Limit is one rate limit: at most Max sends for Key within Window.
+// Limit is one rate limit: Max sends for Key per Window. The store counts them as a GCRA (a burst of Max,
+// then one every Window/Max); Max <= 0 does not limit. Name says which limit it is, for metrics and logs
+// (a bounded set: see the Limit* constants); Key never leaves the store.
 type Limit struct {
+	Name   string
 	Key    string
 	Window time.Duration
 	Max    int

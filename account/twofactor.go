@@ -21,24 +21,24 @@ var (
 	// them all alike (r7office: "User authentication failed"); the log says which it was. Besides it the
 	// flows return only ErrRateLimited (an SMS refused by the send limits, after a right password),
 	// ErrBusy (hashing capacity exhausted) and storage failures.
-	ErrAuthFailed = errors.New("account: user authentication failed")
+	ErrAuthFailed = newError(OutcomeAuthFailed, "user authentication failed")
 	// ErrPhoneTaken is a confirmed code whose new phone is already another user's. It is an
 	// ErrAuthFailed (errors.Is), named so the log and the CLI can say why.
-	ErrPhoneTaken = fmt.Errorf("%w: the phone belongs to another account", ErrAuthFailed)
+	ErrPhoneTaken = refine(ErrAuthFailed, OutcomePhoneTaken, "the phone belongs to another account")
 	// ErrSignInBlocked is a password sign-in refused before any check because this login failed too often
 	// from this address (ONLYOFFICE's BruteForceLoginManager), or this address failed too often. It is an
 	// ErrAuthFailed; ONLYOFFICE answers it in words of its own.
-	ErrSignInBlocked = fmt.Errorf("%w: too many attempts", ErrAuthFailed)
+	ErrSignInBlocked = refine(ErrAuthFailed, OutcomeSignInBlocked, "too many attempts")
 	// ErrPhoneEmpty is a setphone whose number has no digits.
-	ErrPhoneEmpty = errors.New("account: no mobile phone number given")
+	ErrPhoneEmpty = newError(OutcomePhoneEmpty, "no mobile phone number given")
 	// ErrPhoneConfirmed is a setphone for a user whose phone is confirmed: ONLYOFFICE wants it removed
 	// first (with the password alone anyone could move the second factor to their own phone).
-	ErrPhoneConfirmed = errors.New("account: the confirmed phone must be removed before another is set")
+	ErrPhoneConfirmed = newError(OutcomePhoneConfirmed, "the confirmed phone must be removed before another is set")
 	// ErrSMSNotEnabled is a sendsms for a user whose second factor is not an SMS code (an authenticator
 	// app, or none while Require2FA is off).
-	ErrSMSNotEnabled = errors.New("account: sms codes are not this user's second factor")
+	ErrSMSNotEnabled = newError(OutcomeSMSNotEnabled, "sms codes are not this user's second factor")
 	// ErrNoPhone is a sendsms for a user who must confirm a phone but has not set one.
-	ErrNoPhone = errors.New("account: no phone to send a code to")
+	ErrNoPhone = newError(OutcomeNoPhone, "no phone to send a code to")
 )
 
 // TwoFactorConfig holds the two-factor settings.
@@ -279,17 +279,13 @@ func (t *TwoFactor) sendLoginCode(ctx context.Context, u *User, phone, pending, 
 			return AuthResult{}, err
 		}
 	}
-	ok, err := t.Store.TakeSend(ctx, now, t.limits(phone, clientIP))
-	if err != nil {
+	if err := takeSend(ctx, t.Store, now, sendLimits(t.Keys, t.Config.Limits, u, string(SMS)+":"+phone, clientIP)); err != nil {
+		t.log().InfoContext(ctx, "login code refused: send limit", "user_id", u.ID, "limit", LimitOf(err))
 		return AuthResult{}, err
-	}
-	if !ok {
-		t.log().InfoContext(ctx, "login code refused: send limit", "user_id", u.ID)
-		return AuthResult{}, ErrRateLimited
 	}
 	code := NewCode6()
 	exp := now.Add(t.Config.CodeTTL)
-	err = t.Store.IssueLoginCode(ctx, NewLoginCode{
+	err := t.Store.IssueLoginCode(ctx, NewLoginCode{
 		UserID: u.ID, Phone: pending, MAC: t.loginCodeMAC(u.ID, pending, code), CreatedAt: now, ExpiresAt: exp,
 	}, Message{App: t.Config.App, Channel: SMS, Kind: KindLoginCode, To: phone, Secret: code, ExpiresAt: exp})
 	if err != nil {
@@ -476,14 +472,14 @@ func (t *TwoFactor) login(ctx context.Context, userName, password, provider, cli
 	}
 	if !ok {
 		t.log().WarnContext(ctx, "sign-in refused: too many failed attempts for this login from this address")
-		return nil, ErrSignInBlocked
+		return nil, signInLimited(LimitSignIn)
 	}
 	failures := t.failureLimits(clientIP)
 	if ok, err := t.Store.LimitAllows(ctx, now, failures); err != nil {
 		return nil, err
 	} else if !ok {
 		t.log().WarnContext(ctx, "sign-in refused: too many failed attempts from this address")
-		return nil, ErrSignInBlocked
+		return nil, signInLimited(LimitSignInClient)
 	}
 	u, err := t.lookupUser(ctx, userName)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -589,22 +585,7 @@ func (t *TwoFactor) signInKey(login, clientIP string) string {
 // failureLimits is the budget of failed sign-ins per client address.
 func (t *TwoFactor) failureLimits(clientIP string) []Limit {
 	if n := t.Config.FailuresPerIP; n > 0 && clientIP != "" {
-		return []Limit{{Key: "signin-fail-ip:" + clientIP, Window: time.Hour, Max: n}}
+		return []Limit{{Name: LimitSignInClient, Key: "signin-fail-ip:" + clientIP, Window: time.Hour, Max: n}}
 	}
 	return nil
-}
-
-// limits are the send limits of an SMS to phone, keyed as the other faces key theirs (the recipient by
-// its MAC), so one phone's budget is shared by every face that texts it.
-func (t *TwoFactor) limits(phone, clientIP string) []Limit {
-	r := "rcpt:" + hex.EncodeToString(t.Keys.MAC(macRecipient, string(SMS)+":"+phone))
-	l := t.Config.Limits
-	out := []Limit{
-		{Key: r, Window: time.Minute, Max: l.PerRecipientMinute},
-		{Key: r, Window: time.Hour, Max: l.PerRecipientHour},
-	}
-	if clientIP != "" {
-		out = append(out, Limit{Key: "ip:" + clientIP, Window: time.Hour, Max: l.PerClientHour})
-	}
-	return out
 }

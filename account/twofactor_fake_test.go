@@ -154,7 +154,7 @@ func (s *tfStore) UserByEmail(_ context.Context, email string) (*account.User, e
 	return s.find(func(u *account.User) bool { return strings.EqualFold(u.Email, email) })
 }
 
-func (s *tfStore) TakeSend(_ context.Context, now time.Time, limits []account.Limit) (bool, error) {
+func (s *tfStore) TakeSend(_ context.Context, now time.Time, limits []account.Limit) (*account.Limit, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sends.take(now, limits), nil

@@ -26,7 +26,7 @@ type TwoFactorStore interface {
 	ChargeLimits(ctx context.Context, now time.Time, limits []Limit) error
 
 	// TakeSend checks the send limits and records one send, atomically (see Store.TakeSend).
-	TakeSend(ctx context.Context, now time.Time, limits []Limit) (bool, error)
+	TakeSend(ctx context.Context, now time.Time, limits []Limit) (*Limit, error)
 	// CountAttempt adds one attempt to a code before it is checked and returns the new count.
 	CountAttempt(ctx context.Context, codeID int64) (int, error)
 

@@ -67,83 +67,94 @@ func TestAPIKeys(t *testing.T) {
 	}
 }
 
+// TestTakeSend: each limit a GCRA (a burst of Max, then one every Window/Max), every limit taken or none,
+// Max <= 0 no limit, one row per key and window whatever the volume.
 func TestTakeSend(t *testing.T) {
 	ctx := context.Background()
 	db, path := mustTempDB(t)
 	limits := func(recipient, ip string) []account.Limit {
 		return []account.Limit{
-			{Key: "to:" + recipient, Window: time.Minute, Max: 1},
-			{Key: "to:" + recipient, Window: time.Hour, Max: 5},
-			{Key: "ip:" + ip, Window: time.Hour, Max: 60},
+			{Name: "recipient_minute", Key: "to:" + recipient, Window: time.Minute, Max: 1},
+			{Name: "recipient_hour", Key: "to:" + recipient, Window: time.Hour, Max: 5},
+			{Name: "client_hour", Key: "ip:" + ip, Window: time.Hour, Max: 60},
 		}
 	}
-	take := func(at time.Time, recipient, ip string) bool {
+	take := func(at time.Time, recipient, ip string) string {
 		t.Helper()
-		ok, err := db.TakeSend(ctx, at, limits(recipient, ip))
+		refused, err := db.TakeSend(ctx, at, limits(recipient, ip))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ok
+		if refused == nil {
+			return ""
+		}
+		return refused.Name
 	}
-	if !take(t0, "a", "ip1") {
-		t.Fatal("first send refused")
+	if r := take(t0, "a", "ip1"); r != "" {
+		t.Fatalf("first send refused by %s", r)
 	}
-	if take(t0.Add(59*time.Second), "a", "ip1") {
-		t.Fatal("second send within a minute allowed")
+	if r := take(t0.Add(59*time.Second), "a", "ip1"); r != "recipient_minute" {
+		t.Fatalf("second send within a minute: %q", r)
 	}
-	if !take(t0, "b", "ip1") {
-		t.Fatal("another recipient refused")
+	if r := take(t0, "b", "ip1"); r != "" {
+		t.Fatalf("another recipient refused by %s", r)
 	}
-	// Minutes 1..4 allow one each (5 in the hour), minute 5 is refused by the hourly limit.
+	// Minutes 1..4 allow one each (the hour's burst of 5), minute 5 is refused by the hourly limit...
 	for i := 1; i <= 4; i++ {
-		if !take(t0.Add(time.Duration(i)*time.Minute), "a", "ip1") {
-			t.Fatalf("send at minute %d refused", i)
+		if r := take(t0.Add(time.Duration(i)*time.Minute), "a", "ip1"); r != "" {
+			t.Fatalf("send at minute %d refused by %s", i, r)
 		}
 	}
-	if take(t0.Add(5*time.Minute), "a", "ip1") {
-		t.Fatal("sixth send within the hour allowed")
+	if r := take(t0.Add(5*time.Minute), "a", "ip1"); r != "recipient_hour" {
+		t.Fatalf("sixth send within the hour: %q", r)
 	}
-	// The window slides: an hour after the first send there is room again.
-	if !take(t0.Add(time.Hour), "a", "ip1") {
-		t.Fatal("send after the hour refused")
+	// ...which refills one send every 12 minutes: the first from minute 12.
+	if r := take(t0.Add(12*time.Minute-time.Second), "a", "ip1"); r != "recipient_hour" {
+		t.Fatalf("before the refill: %q", r)
 	}
+	if r := take(t0.Add(12*time.Minute), "a", "ip1"); r != "" {
+		t.Fatalf("after the refill: refused by %s", r)
+	}
+	// One row per key and window, whatever was counted.
 	raw := mustRaw(t, path)
-	// Refused calls recorded nothing: 6 sends to a, 1 to b, all 7 from ip1.
-	if n := mustCount(t, raw, `SELECT count(*) FROM send_log WHERE key = 'to:a'`); n != 6 {
-		t.Fatalf("%d sends logged for a, want 6", n)
+	if n := mustCount(t, raw, `SELECT count(*) FROM rate_limits WHERE key = 'to:a'`); n != 2 {
+		t.Fatalf("%d rows for a, want 2", n)
 	}
-	if n := mustCount(t, raw, `SELECT count(*) FROM send_log WHERE key = 'ip:ip1'`); n != 7 {
-		t.Fatalf("%d sends logged for ip1, want 7", n)
-	}
-	// The client limit holds across recipients.
+	// The client limit holds across recipients: a burst of 60.
 	at := t0.Add(2 * time.Hour)
 	for i := range 60 {
-		if !take(at, "r"+string(rune('A'+i)), "ip2") {
-			t.Fatalf("send %d from ip2 refused", i+1)
+		if r := take(at, "r"+string(rune('A'+i)), "ip2"); r != "" {
+			t.Fatalf("send %d from ip2 refused by %s", i+1, r)
 		}
 	}
-	if take(at, "fresh", "ip2") {
-		t.Fatal("61st send from one client within the hour allowed")
+	if r := take(at, "fresh", "ip2"); r != "client_hour" {
+		t.Fatalf("61st send from one client within the hour: %q", r)
 	}
-	if !take(at, "fresh", "ip3") {
-		t.Fatal("the same recipient from another client refused")
+	// A refusal took nothing: fresh's own budget is whole from another client.
+	if r := take(at, "fresh", "ip3"); r != "" {
+		t.Fatalf("the same recipient from another client refused by %s", r)
 	}
-	// Max is literal: at most 0 sends is none; no limits at all is no refusal.
-	if ok, err := db.TakeSend(ctx, at, []account.Limit{{Key: "x", Window: time.Minute, Max: 0}}); err != nil || ok {
-		t.Fatalf("a limit of 0: %v, %v", ok, err)
+	// Max <= 0 does not limit; no limits at all is no refusal.
+	for range 3 {
+		if refused, err := db.TakeSend(ctx, at, []account.Limit{{Key: "x", Window: time.Minute, Max: 0}}); err != nil || refused != nil {
+			t.Fatalf("a limit of 0: %v, %v", refused, err)
+		}
 	}
-	if ok, err := db.TakeSend(ctx, at, nil); err != nil || !ok {
-		t.Fatalf("no limits: %v, %v", ok, err)
+	if refused, err := db.TakeSend(ctx, at, nil); err != nil || refused != nil {
+		t.Fatalf("no limits: %v, %v", refused, err)
 	}
-	// Entries older than a day are pruned by a later send.
-	if !take(t0.Add(26*time.Hour), "late", "ip9") {
-		t.Fatal("late send refused")
+	// Rows whose tat has passed are pruned by later sends.
+	if n := mustCount(t, raw, `SELECT count(*) FROM rate_limits WHERE key = 'to:a'`); n != 0 {
+		t.Fatalf("%d rows for a two hours on, want 0", n)
 	}
-	if n := mustCount(t, raw, `SELECT count(*) FROM send_log WHERE at <= ?`, t0.Add(2*time.Hour).UnixMilli()); n != 0 {
-		t.Fatalf("%d entries older than a day left", n)
+	// Each write prunes at most pruneBatch (16) rows: ten sends, one every 12 minutes, clear the ~130 left.
+	for i := range 10 {
+		if r := take(t0.Add(26*time.Hour+time.Duration(i)*12*time.Minute), "late", "ip9"); r != "" {
+			t.Fatalf("late send %d refused by %s", i, r)
+		}
 	}
-	if n := mustCount(t, raw, `SELECT count(*) FROM send_log`); n != 2 {
-		t.Fatalf("%d entries after pruning, want 2", n)
+	if n := mustCount(t, raw, `SELECT count(*) FROM rate_limits`); n != 3 {
+		t.Fatalf("%d rows after pruning, want 3 (late's)", n)
 	}
 }
 
@@ -208,10 +219,10 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		if err := db.ChangePassword(ctx, r.ID, id, s+"2", t0.Add(time.Minute), audit); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := db.TakeSend(ctx, t0, []account.Limit{{Key: s, Window: time.Minute, Max: 1}}); err != nil || !ok {
-			t.Fatalf("TakeSend(%q) = %v, %v", s, ok, err)
+		if refused, err := db.TakeSend(ctx, t0, []account.Limit{{Key: s, Window: time.Minute, Max: 1}}); err != nil || refused != nil {
+			t.Fatalf("TakeSend(%q) = %v, %v", s, refused, err)
 		}
-		if ok, _ := db.TakeSend(ctx, t0, []account.Limit{{Key: s, Window: time.Minute, Max: 1}}); ok {
+		if refused, _ := db.TakeSend(ctx, t0, []account.Limit{{Key: s, Window: time.Minute, Max: 1}}); refused == nil {
 			t.Fatalf("TakeSend(%q) twice allowed", s)
 		}
 		rows, err := db.PendingOutbox(ctx)
@@ -244,7 +255,7 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		t.Fatalf("%d users, want %d", n, len(evil))
 	}
 	if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`); n != 14 {
-		t.Fatalf("%d tables, want 14", n)
+		t.Fatalf("%d tables, want 14 (send_log gone, decoy added)", n)
 	}
 	mustSound(t, db)
 }

@@ -211,6 +211,24 @@ func (db *DB) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// inWriteRollback is inWrite for a transaction that may decide to keep nothing: fn returns false to roll
+// it back (without an error).
+func (db *DB) inWriteRollback(ctx context.Context, fn func(tx *sql.Tx) (bool, error)) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	keep, err := fn(tx)
+	if err != nil || !keep {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
 // execCount runs one write statement in its own transaction and says how many rows it changed; what
 // names it in the error.
 func (db *DB) execCount(ctx context.Context, what, q string, args ...any) (int, error) {

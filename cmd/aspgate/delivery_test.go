@@ -179,7 +179,7 @@ func TestServePermanentFailuresAreDead(t *testing.T) {
 	mail.FailNext(550)
 	sms := startSMSGateway(t, 400)
 	e := mustServe(t, "--smtp-url", "smtp://"+mail.Addr+"?tls=none", "--mail-from", "noreply@lc.example",
-		"--sms-url", sms.URL, "--outbox-backoff", "10ms", "--outbox-poll", "5ms")
+		"--sms-url", sms.URL, "--outbox-backoff", "10ms", "--outbox-poll", "5ms", "--limit-recipient-minute", "0")
 	e.addUser("ivan", "ivan@example.com", "79991234567")
 	e.post("/api/user/RememberMessage", "application/json", `{"Phone":79991234567}`)
 	sms.wait(t, 1)

@@ -120,11 +120,11 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	fs.IntVar(&c.hashConcurrency, "hash-concurrency", envInt("ASPGATE_HASH_CONCURRENCY", 0),
 		"argon2id hashes run at once (0: the number of CPUs; env ASPGATE_HASH_CONCURRENCY)")
 	fs.IntVar(&c.limits.PerRecipientMinute, "limit-recipient-minute", envInt("ASPGATE_LIMIT_RECIPIENT_MINUTE", def.Limits.PerRecipientMinute),
-		"sends per phone or e-mail per minute (env ASPGATE_LIMIT_RECIPIENT_MINUTE)")
+		"codes and links per account (its phone and e-mail together), or per unknown phone or e-mail, per minute; 0: no limit (env ASPGATE_LIMIT_RECIPIENT_MINUTE)")
 	fs.IntVar(&c.limits.PerRecipientHour, "limit-recipient-hour", envInt("ASPGATE_LIMIT_RECIPIENT_HOUR", def.Limits.PerRecipientHour),
-		"sends per phone or e-mail per hour (env ASPGATE_LIMIT_RECIPIENT_HOUR)")
+		"codes and links per account, or per unknown phone or e-mail, per hour; 0: no limit (env ASPGATE_LIMIT_RECIPIENT_HOUR)")
 	fs.IntVar(&c.limits.PerClientHour, "limit-client-hour", envInt("ASPGATE_LIMIT_CLIENT_HOUR", def.Limits.PerClientHour),
-		"sends per client address per hour (env ASPGATE_LIMIT_CLIENT_HOUR)")
+		"codes and links requested per client address per hour; 0: no limit (env ASPGATE_LIMIT_CLIENT_HOUR)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDuration("ASPGATE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		"how long in-flight requests may take to finish after SIGINT/SIGTERM (env ASPGATE_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.notFoundApp, "not-found-app", envString("ASPGATE_NOT_FOUND_APP", "lcmanager"),
