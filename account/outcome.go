@@ -42,6 +42,8 @@ const (
 	OutcomeBadRequest       Outcome = "bad_request"
 	OutcomeRouteNotFound    Outcome = "route_not_found"
 	OutcomeMethodNotAllowed Outcome = "method_not_allowed"
+	OutcomePreflight        Outcome = "preflight"  // an OPTIONS request answered (r7office)
+	OutcomeNotServed        Outcome = "not_served" // a legacy route aspgate refuses as the legacy host would (r7office login, register)
 )
 
 // Outcomes lists every outcome, for metrics that start each series at zero.
@@ -51,7 +53,7 @@ func Outcomes() []Outcome {
 		OutcomeInvalidAPIKey, OutcomeCodeRejected, OutcomeChangeNotFound, OutcomeChangeExpired, OutcomePasswordUsed,
 		OutcomePolicy, OutcomeBusy, OutcomeAuthFailed, OutcomeSignInBlocked, OutcomePhoneTaken, OutcomePhoneEmpty,
 		OutcomePhoneConfirmed, OutcomeSMSNotEnabled, OutcomeNoPhone, OutcomeNotFound, OutcomeError, OutcomeBadRequest,
-		OutcomeRouteNotFound, OutcomeMethodNotAllowed}
+		OutcomeRouteNotFound, OutcomeMethodNotAllowed, OutcomePreflight, OutcomeNotServed}
 }
 
 // Error is a domain failure: its outcome, and the failure it refines, if any (ErrSignInBlocked is an
@@ -94,13 +96,18 @@ func LimitNames() []string {
 // ErrSignInBlocked) to errors.Is.
 type LimitError struct {
 	Limit string
-	base  *Error
+	base  *Error // nil is ErrRateLimited
 }
 
-func (e *LimitError) Error() string { return fmt.Sprintf("%s (limit %s)", e.base.msg, e.Limit) }
+func (e *LimitError) Error() string { return fmt.Sprintf("%s (limit %s)", e.Unwrap(), e.Limit) }
 
 // Unwrap is the failure the limit stands for.
-func (e *LimitError) Unwrap() error { return e.base }
+func (e *LimitError) Unwrap() error {
+	if e.base == nil {
+		return ErrRateLimited
+	}
+	return e.base
+}
 
 func limited(name string) error { return &LimitError{Limit: name, base: ErrRateLimited} }
 

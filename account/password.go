@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn/frequency"
@@ -34,7 +35,18 @@ type Hasher struct {
 	params Argon2Params
 	slots  chan struct{}
 	dummy  string
+	onWait func(time.Duration)
 }
+
+// ObserveWait has f told how long each hash or verification waited for a slot (the metrics). Call it
+// before the hasher is used.
+func (h *Hasher) ObserveWait(f func(time.Duration)) { h.onWait = f }
+
+// InUse is how many hashes run now; Slots how many may run at once.
+func (h *Hasher) InUse() int { return len(h.slots) }
+
+// Slots is the hasher's concurrency.
+func (h *Hasher) Slots() int { return cap(h.slots) }
 
 // NewHasher returns a hasher that runs at most concurrency hashes at once (0: the number of CPUs).
 func NewHasher(p Argon2Params, concurrency int) *Hasher {
@@ -49,6 +61,18 @@ func NewHasher(p Argon2Params, concurrency int) *Hasher {
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
+		if h.onWait != nil {
+			h.onWait(0)
+		}
+		return nil
+	default:
+	}
+	start := time.Now()
+	select {
+	case h.slots <- struct{}{}:
+		if h.onWait != nil {
+			h.onWait(time.Since(start))
+		}
 		return nil
 	case <-ctx.Done():
 		return ErrBusy

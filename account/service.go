@@ -27,6 +27,7 @@ const (
 	macChange    = "change"
 	macAPIKey    = "apikey"
 	macRecipient = "recipient"
+	macSession   = "session"
 )
 
 // PurposeReset is the purpose of the codes RememberMessage sends and ResetPassword consumes.
@@ -282,6 +283,7 @@ type ChangeInput struct {
 	IPAddress          string
 	UserAgent          string
 	PermanentSessionID string
+	ClientIP           string // the request's client address (limits and audit)
 }
 
 // ChangePassword consumes a ChangeRequestId and sets the password, refusing one equal to the current
@@ -324,7 +326,10 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) (*User, er
 	if err != nil {
 		return nil, err
 	}
-	audit := Audit{Event: "password_changed", IPAddress: in.IPAddress, UserAgent: in.UserAgent, PermanentSessionID: in.PermanentSessionID}
+	audit := Audit{Event: "password_changed", IPAddress: in.IPAddress, UserAgent: in.UserAgent, ClientIP: in.ClientIP}
+	if in.PermanentSessionID != "" {
+		audit.PermanentSessionMAC = s.Keys.MAC(macSession, in.PermanentSessionID)
+	}
 	if err := s.Store.ChangePassword(ctx, r.ID, u.ID, hash, s.now(), audit); err != nil {
 		return nil, err
 	}

@@ -95,8 +95,12 @@ type ChangeRequest struct {
 
 // Audit records who changed a password from where.
 type Audit struct {
-	Event              string
-	IPAddress          string
-	UserAgent          string
-	PermanentSessionID string
+	Event     string
+	IPAddress string // as the caller reported it (customer's IPAddress)
+	UserAgent string
+	// ClientIP is the address the request came from, as the gateway saw it (through trusted proxies).
+	ClientIP string
+	// PermanentSessionMAC is the legacy PermanentSessionId as a MAC: it is a session secret, and nothing
+	// reads it back; the MAC still tells which changes came from one session.
+	PermanentSessionMAC []byte
 }

@@ -74,3 +74,10 @@ type Outbox interface {
 	// PruneOutbox deletes sent and dead messages created before cutoff.
 	PruneOutbox(ctx context.Context, cutoff time.Time) (int, error)
 }
+
+// Scrubber is an Outbox that can make erased secrets unrecoverable from its files (the SQLite store
+// checkpoints and truncates its WAL). The dispatcher calls Scrub after it erased secrets, at most once per
+// ScrubInterval and once more when it stops; an error is retried at the next chance.
+type Scrubber interface {
+	Scrub(ctx context.Context) error
+}

@@ -24,8 +24,10 @@ const (
 	DefaultSendTimeout = 30 * time.Second
 	DefaultConcurrency = 4
 	DefaultRetention   = 30 * 24 * time.Hour
-	defaultBatch       = 32
-	maxErrorText       = 500
+	// DefaultScrubInterval bounds how long an erased secret may stay in the database's older pages.
+	DefaultScrubInterval = time.Second
+	defaultBatch         = 32
+	maxErrorText         = 500
 )
 
 // Dispatcher delivers the outbox: it claims due messages, renders and sends them, and records each
@@ -48,6 +50,8 @@ type Dispatcher struct {
 	SendTimeout time.Duration // longest a single send may take (DefaultSendTimeout)
 	Concurrency int           // sends in flight at once (DefaultConcurrency)
 	Retention   time.Duration // sent and dead messages older than this are deleted (DefaultRetention; <0 keeps them)
+	// ScrubInterval is the least time between two scrubs of an Outbox that is a Scrubber (DefaultScrubInterval).
+	ScrubInterval time.Duration
 
 	Now    func() time.Time
 	Jitter func(d time.Duration) time.Duration // the wait actually used for a backoff of d; default: uniform in [d/2, d]
@@ -56,6 +60,7 @@ type Dispatcher struct {
 	wakeOnce sync.Once
 	wake     chan struct{}
 	stats    counters
+	erased   atomic.Bool // a secret was erased since the last complete scrub
 }
 
 // Stats are the dispatcher's counters since it was made.
@@ -123,16 +128,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	var lastPrune time.Time
+	var lastPrune, lastScrub time.Time
 	for {
 		select {
 		case <-ctx.Done():
+			d.scrub(context.WithoutCancel(ctx))
 			return nil
 		case <-timer.C:
 		case <-d.wakeChan():
 		}
 		if _, err := d.drain(ctx); err != nil && ctx.Err() == nil {
 			d.log().Error("outbox", "err", err)
+		}
+		if now := d.now(); now.Sub(lastScrub) >= d.scrubInterval() && d.erased.Load() {
+			lastScrub = now
+			d.scrub(ctx)
 		}
 		if now := d.now(); now.Sub(lastPrune) >= time.Hour {
 			lastPrune = now
@@ -164,7 +174,27 @@ func (d *Dispatcher) SendOnce(ctx context.Context) (Result, error) {
 	r, err := d.drain(ctx)
 	r.Released = released
 	d.prune(ctx)
+	d.scrub(ctx)
 	return r, err
+}
+
+func (d *Dispatcher) scrubInterval() time.Duration {
+	if d.ScrubInterval > 0 {
+		return d.ScrubInterval
+	}
+	return DefaultScrubInterval
+}
+
+// scrub asks a Scrubber outbox to make the secrets erased so far unrecoverable.
+func (d *Dispatcher) scrub(ctx context.Context) {
+	s, ok := d.Outbox.(Scrubber)
+	if !ok || !d.erased.Swap(false) {
+		return
+	}
+	if err := s.Scrub(ctx); err != nil {
+		d.erased.Store(true) // try again
+		d.log().Warn("outbox scrub", "err", err)
+	}
 }
 
 func (d *Dispatcher) lock() (*DispatchLock, error) {
@@ -289,6 +319,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m account.QueuedMessage) outco
 		if rerr := d.Outbox.MarkSent(rec, m.ID, d.now()); rerr != nil {
 			log.Error("message sent but not recorded; it will be sent again with the same idempotency key", "err", rerr)
 		} else {
+			d.erased.Store(true)
 			log.Info("message sent", "via", sender.String())
 		}
 		return outcomeSent
@@ -314,6 +345,8 @@ func (d *Dispatcher) dead(ctx context.Context, log *slog.Logger, m account.Queue
 	d.stats.dead.Add(1)
 	if err := d.Outbox.MarkDead(ctx, m.ID, d.now(), errorText(why)); err != nil {
 		log.Error("outbox", "err", err)
+	} else {
+		d.erased.Store(true)
 	}
 	log.Error("message dead", "err", why)
 }

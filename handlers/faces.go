@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"aspgate/account"
@@ -68,6 +69,79 @@ func str(p *string) string {
 	return *p
 }
 
+// The answer tables: each face's legacy answer to each domain outcome, the one place a face's outcomes
+// are mapped (the outcomes themselves are account's, and the access log and metrics read them from the
+// request's RequestInfo). An outcome missing from a face's table is what the legacy action would have
+// thrown: Web API's 500.
+
+// lcAnswer is RememberMessageResponse's ErrorCode and Message.
+type lcAnswer struct {
+	code int32
+	msg  string
+}
+
+var lcAnswers = map[account.Outcome]lcAnswer{
+	account.OutcomeCodeSent:    {}, // SessionId set
+	account.OutcomeNoRecipient: {lcErrorNoRecipient, lcNoRecipient},
+	account.OutcomeRateLimited: {lcErrorRateLimited, lcRateLimited},
+}
+
+// erAnswer is ApiResultOfstring's StatusCode and Result or message ("" for a policy refusal: its reason).
+type erAnswer struct {
+	status contracts.HttpStatusCode
+	result string
+	msg    string
+}
+
+var erAnswers = map[account.Outcome]erAnswer{
+	account.OutcomePasswordReset: {status: contracts.StatusOK, result: erReset},
+	account.OutcomeCodeRejected:  {status: contracts.StatusBadRequest, msg: erCodeRejected},
+	account.OutcomePolicy:        {status: contracts.StatusBadRequest},
+	account.OutcomeBusy:          {status: http.StatusServiceUnavailable, msg: erBusy},
+}
+
+// arAnswer is ForgotPasswordResponseViewModel's Status and its one error.
+type arAnswer struct {
+	status contracts.ForgotPasswordStatus
+	level  contracts.ServiceErrorLevel
+	msg    string
+}
+
+var arAnswers = map[account.Outcome]arAnswer{
+	account.OutcomeLinkSent:      {status: contracts.ForgotSuccess},
+	account.OutcomeInvalidAPIKey: {contracts.ForgotInvalidApiKey, contracts.LevelError, arInvalidAPIKey},
+	account.OutcomeRateLimited:   {contracts.ForgotTooManyRequests, contracts.LevelWarning, arTooManyRequests},
+}
+
+// cuAnswer is PasswordChangeResponse's Code and message ("" for a policy refusal: its reason).
+type cuAnswer struct {
+	code contracts.PasswordChangeResponseCode
+	msg  string
+}
+
+var cuAnswers = map[account.Outcome]cuAnswer{
+	account.OutcomePasswordChanged: {code: contracts.PasswordChanged},
+	account.OutcomeChangeNotFound:  {contracts.ChangeRequestNotFound, cuNotFound},
+	account.OutcomeChangeExpired:   {contracts.ChangeRequestExpired, cuExpired},
+	account.OutcomePasswordUsed:    {contracts.PasswordUsedBefore, cuUsedBefore},
+	account.OutcomePolicy:          {code: contracts.PasswordPolicyViolation},
+}
+
+// AnswerTables lists the outcomes each face answers, besides failing (for tests and documentation).
+func AnswerTables() map[string][]account.Outcome {
+	return map[string][]account.Outcome{"lcmanager": outcomesOf(lcAnswers), "ereader": outcomesOf(erAnswers),
+		"aries": outcomesOf(arAnswers), "customer": outcomesOf(cuAnswers), "r7office": outcomesOf(r7Failures)}
+}
+
+func outcomesOf[V any](m map[account.Outcome]V) []account.Outcome {
+	out := make([]account.Outcome, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 func rememberMessage(call *Call, rec Recovery) (Reply, error) {
 	in, _ := call.Model.(*contracts.RememberMessageRequest)
 	r := account.CodeRequest{App: "lcmanager", ClientIP: call.RemoteIP}
@@ -78,16 +152,15 @@ func rememberMessage(call *Call, rec Recovery) (Reply, error) {
 		r.Email = str(in.Email)
 	}
 	sessionID, err := rec.SendCode(call.Context, r)
-	out := &contracts.RememberMessageResponse{}
-	switch {
-	case err == nil:
-		out.SessionId = &sessionID
-	case errors.Is(err, account.ErrNoRecipient):
-		out.ErrorCode, out.Message = lcErrorNoRecipient, contracts.Ptr(lcNoRecipient)
-	case errors.Is(err, account.ErrRateLimited):
-		out.ErrorCode, out.Message = lcErrorRateLimited, contracts.Ptr(lcRateLimited)
-	default:
+	a, ok := lcAnswers[settle(call.Context, err, account.OutcomeCodeSent)]
+	if !ok {
 		return Reply{}, err
+	}
+	out := &contracts.RememberMessageResponse{ErrorCode: a.code}
+	if err == nil {
+		out.SessionId = &sessionID
+	} else {
+		out.Message = &a.msg
 	}
 	return Reply{Value: out}, nil
 }
@@ -111,21 +184,28 @@ func apiResult(status contracts.HttpStatusCode, result string, errs ...string) R
 func resetPassword(call *Call, rec Recovery) (Reply, error) {
 	in, _ := call.Model.(*contracts.ResetPasswordBindingModel)
 	if in == nil {
+		Info(call.Context).Outcome = account.OutcomeBadRequest
 		return apiResult(contracts.StatusBadRequest, "", erEmpty), nil
 	}
 	err := rec.ResetWithCode(call.Context, int64(in.UserId), str(in.Code), str(in.NewPassword))
-	var policy *account.PolicyError
+	a, ok := erAnswers[settle(call.Context, err, account.OutcomePasswordReset)]
 	switch {
-	case err == nil:
-		return apiResult(contracts.StatusOK, erReset), nil
-	case errors.Is(err, account.ErrCodeRejected):
-		return apiResult(contracts.StatusBadRequest, "", erCodeRejected), nil
-	case errors.As(err, &policy):
-		return apiResult(contracts.StatusBadRequest, "", policyMessage(policy)), nil
-	case errors.Is(err, account.ErrBusy):
-		return apiResult(http.StatusServiceUnavailable, "", erBusy), nil
+	case !ok:
+		return Reply{}, err
+	case a.result != "":
+		return apiResult(a.status, a.result), nil
 	}
-	return Reply{}, err
+	return apiResult(a.status, "", messageOf(a.msg, err)), nil
+}
+
+// messageOf is an answer's message, or for a policy refusal (an empty message in the table) its reason
+// as a sentence.
+func messageOf(msg string, err error) string {
+	var policy *account.PolicyError
+	if msg == "" && errors.As(err, &policy) {
+		return policyMessage(policy)
+	}
+	return msg
 }
 
 func policyMessage(e *account.PolicyError) string {
@@ -143,47 +223,35 @@ func forgotPassword(call *Call, rec Recovery) (Reply, error) {
 		r.APIKey, r.UserName, r.Email = str(in.ApiKey), str(in.UserName), str(in.Email)
 	}
 	err := rec.SendChangeLink(call.Context, r)
-	failure := func(status contracts.ForgotPasswordStatus, level contracts.ServiceErrorLevel, msg string) Reply {
-		return Reply{Value: &contracts.ForgotPasswordResponseViewModel{Status: status, BaseStatus: contracts.ResponseFailure,
-			Errors: []*contracts.ServiceErrorViewModel{{Level: level, ErrorDescription: &msg}}}}
-	}
+	a, ok := arAnswers[settle(call.Context, err, account.OutcomeLinkSent)]
 	switch {
+	case !ok:
+		return Reply{}, err
 	case err == nil:
-		return Reply{Value: &contracts.ForgotPasswordResponseViewModel{Status: contracts.ForgotSuccess,
+		return Reply{Value: &contracts.ForgotPasswordResponseViewModel{Status: a.status,
 			BaseStatus: contracts.ResponseSuccess, Errors: []*contracts.ServiceErrorViewModel{}}}, nil
-	case errors.Is(err, account.ErrInvalidAPIKey):
-		return failure(contracts.ForgotInvalidApiKey, contracts.LevelError, arInvalidAPIKey), nil
-	case errors.Is(err, account.ErrRateLimited):
-		return failure(contracts.ForgotTooManyRequests, contracts.LevelWarning, arTooManyRequests), nil
 	}
-	return Reply{}, err
+	return Reply{Value: &contracts.ForgotPasswordResponseViewModel{Status: a.status, BaseStatus: contracts.ResponseFailure,
+		Errors: []*contracts.ServiceErrorViewModel{{Level: a.level, ErrorDescription: &a.msg}}}}, nil
 }
 
 func passwordChange(call *Call, rec Recovery) (Reply, error) {
 	in, _ := call.Model.(*contracts.PasswordChangeRequest)
-	var input account.ChangeInput
+	input := account.ChangeInput{ClientIP: call.RemoteIP}
 	if in != nil {
-		input = account.ChangeInput{ChangeRequestID: str(in.ChangeRequestId), Password: str(in.Password),
-			IPAddress: str(in.IPAddress), UserAgent: str(in.UserAgent), PermanentSessionID: str(in.PermanentSessionId)}
+		input.ChangeRequestID, input.Password = str(in.ChangeRequestId), str(in.Password)
+		input.IPAddress, input.UserAgent, input.PermanentSessionID = str(in.IPAddress), str(in.UserAgent), str(in.PermanentSessionId)
 	}
 	u, err := rec.ChangePassword(call.Context, input)
-	failure := func(code contracts.PasswordChangeResponseCode, msg string) Reply {
-		return Reply{Value: &contracts.PasswordChangeResponse{Code: code, ExceptionMessageList: []*string{&msg}}}
-	}
-	var policy *account.PolicyError
+	a, ok := cuAnswers[settle(call.Context, err, account.OutcomePasswordChanged)]
 	switch {
+	case !ok:
+		return Reply{}, err
 	case err == nil:
 		return Reply{Value: profile(u)}, nil
-	case errors.Is(err, account.ErrChangeRequestNotFound):
-		return failure(contracts.ChangeRequestNotFound, cuNotFound), nil
-	case errors.Is(err, account.ErrChangeRequestExpired):
-		return failure(contracts.ChangeRequestExpired, cuExpired), nil
-	case errors.Is(err, account.ErrPasswordUsedBefore):
-		return failure(contracts.PasswordUsedBefore, cuUsedBefore), nil
-	case errors.As(err, &policy):
-		return failure(contracts.PasswordPolicyViolation, policyMessage(policy)), nil
 	}
-	return Reply{}, err
+	msg := messageOf(a.msg, err)
+	return Reply{Value: &contracts.PasswordChangeResponse{Code: a.code, ExceptionMessageList: []*string{&msg}}}, nil
 }
 
 func profile(u *account.User) *contracts.PasswordChangeResponse {

@@ -69,10 +69,13 @@ type oauthError struct {
 // Serve answers an introspection request.
 func (i *Introspect) Serve(c echo.Context) error {
 	r := c.Request()
+	info := Info(r.Context())
+	info.Endpoint, info.Format, info.Outcome = IntrospectPath, "json", account.OutcomeBadRequest
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	if r.Method != http.MethodPost {
+		info.Outcome = account.OutcomeMethodNotAllowed
 		h.Set("Allow", http.MethodPost)
 		return c.JSON(http.StatusMethodNotAllowed, oauthError{"invalid_request"})
 	}
@@ -93,20 +96,23 @@ func (i *Introspect) Serve(c echo.Context) error {
 		return c.JSON(http.StatusBadRequest, oauthError{"invalid_request"})
 	}
 	if !i.authenticated(r, form) {
+		info.Outcome = account.OutcomeAuthFailed
 		h.Set("WWW-Authenticate", `Basic realm="introspect"`)
-		i.log().WarnContext(r.Context(), "introspection refused: wrong or missing client secret", "ip", peerIP(r))
+		i.log().WarnContext(r.Context(), "introspection refused: wrong or missing client secret", "client", clientIP(r))
 		return c.JSON(http.StatusUnauthorized, oauthError{"invalid_client"})
 	}
 	token := form.Get("token")
 	if token == "" {
 		return c.JSON(http.StatusBadRequest, oauthError{"invalid_request"})
 	}
-	info, err := i.Tokens.Introspect(r.Context(), token)
+	ti, err := i.Tokens.Introspect(r.Context(), token)
 	if err != nil {
+		info.Outcome = account.OutcomeError
 		i.log().ErrorContext(r.Context(), "introspection failed", "error", err.Error())
 		return c.JSON(http.StatusServiceUnavailable, oauthError{"temporarily_unavailable"})
 	}
-	out, _ := json.Marshal(IntrospectionOf(info))
+	info.Outcome = account.OutcomeTokenIntrospect
+	out, _ := json.Marshal(IntrospectionOf(ti))
 	return c.Blob(http.StatusOK, "application/json", out)
 }
 

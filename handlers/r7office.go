@@ -174,51 +174,74 @@ func mustContract(typ string) *contracts.Contract {
 type r7Failure struct {
 	status  int
 	reason  string
-	message string
+	message string // or, when localized, resource in the configured culture
 	hresult int32
+
+	localized bool
+	resource  contracts.R7Resource
+}
+
+// r7Localized is SmsManager's refusal with a resource message.
+func r7Localized(r contracts.R7Resource) r7Failure {
+	return r7Failure{status: http.StatusInternalServerError, reason: "Server error", hresult: contracts.HResultException,
+		localized: true, resource: r}
 }
 
 func r7ServerError(msg string, hresult int32) r7Failure {
-	return r7Failure{http.StatusInternalServerError, "Server error", msg, hresult}
+	return r7Failure{status: http.StatusInternalServerError, reason: "Server error", message: msg, hresult: hresult}
 }
 
 var r7AuthFailed = r7ServerError(contracts.R7AuthFailed, contracts.HResultSystem)
 
-// failure is the answer to a domain error (see the README's r7office table): AuthenticationEntryPoint
-// turns every failure of the password or the code into AuthenticationException("User authentication
-// failed"); SmsManager's refusals escape with their own messages. Storage failures and a busy hasher
-// answer like a wrong password: the log tells them apart.
-func (f *R7Office) failure(action r7Action, err error) r7Failure {
-	culture := f.Culture
-	if culture == "" {
-		culture = contracts.R7Russian
+// r7Failures is the face's answer table (see the README's r7office table): AuthenticationEntryPoint turns
+// every failure of the password or the code into AuthenticationException("User authentication failed");
+// SmsManager's refusals escape with their own messages. Storage failures and a busy hasher answer like a
+// wrong password: the log tells them apart. On {code}, every failure but the block is "User
+// authentication failed" (AuthenticateMe(code) catches everything after GetUser).
+var r7Failures = map[account.Outcome]r7Failure{
+	account.OutcomeAuthFailed:     r7AuthFailed,
+	account.OutcomePhoneTaken:     r7AuthFailed,
+	account.OutcomeBusy:           r7AuthFailed,
+	account.OutcomeError:          r7AuthFailed,
+	account.OutcomeSignInBlocked:  r7ServerError(contracts.R7LoginBlocked, contracts.HResultSystem),
+	account.OutcomeRateLimited:    r7Localized(contracts.R7SmsTooMuch),
+	account.OutcomePhoneEmpty:     r7Localized(contracts.R7EmptyPhone),
+	account.OutcomePhoneConfirmed: r7Localized(contracts.R7PhoneMustErase),
+	account.OutcomeSMSNotEnabled:  r7ServerError(contracts.R7MethodAccess, contracts.HResultMethodAccess),
+	account.OutcomeNoPhone: {status: http.StatusBadRequest, reason: "Invalid arguments",
+		message: contracts.R7ArgumentNull("phone"), hresult: contracts.HResultArgumentNull},
+}
+
+// failure is the answer to a domain failure's outcome.
+func (f *R7Office) failure(action r7Action, o account.Outcome) r7Failure {
+	a, ok := r7Failures[o]
+	if !ok || action == r7Confirm && o != account.OutcomeSignInBlocked {
+		a = r7AuthFailed
 	}
-	switch {
-	case errors.Is(err, account.ErrSignInBlocked):
-		return r7ServerError(contracts.R7LoginBlocked, contracts.HResultSystem)
-	case action == r7Confirm:
-		return r7AuthFailed // AuthenticateMe(code) catches everything after GetUser
-	case errors.Is(err, account.ErrRateLimited):
-		return r7ServerError(culture.Text(contracts.R7SmsTooMuch), contracts.HResultException)
-	case errors.Is(err, account.ErrPhoneEmpty):
-		return r7ServerError(culture.Text(contracts.R7EmptyPhone), contracts.HResultException)
-	case errors.Is(err, account.ErrPhoneConfirmed):
-		return r7ServerError(culture.Text(contracts.R7PhoneMustErase), contracts.HResultException)
-	case errors.Is(err, account.ErrSMSNotEnabled):
-		return r7ServerError(contracts.R7MethodAccess, contracts.HResultMethodAccess)
-	case errors.Is(err, account.ErrNoPhone):
-		return r7Failure{http.StatusBadRequest, "Invalid arguments", contracts.R7ArgumentNull("phone"), contracts.HResultArgumentNull}
+	if a.localized {
+		culture := f.Culture
+		if culture == "" {
+			culture = contracts.R7Russian
+		}
+		a.message = culture.Text(a.resource)
 	}
-	return r7AuthFailed
+	return a
 }
 
 // Serve answers a request Match claimed.
 func (f *R7Office) Serve(c echo.Context) error {
 	r := c.Request()
+	info := Info(r.Context())
+	info.App = contracts.R7Office.ID
 	if r7Options(r) {
+		info.Endpoint, info.Outcome = "api/2.0/*", account.OutcomePreflight
 		return f.options(c)
 	}
 	rt, _ := matchR7(r.URL.Path)
+	info.Endpoint = r7Base
+	if rt.action != r7Authenticate {
+		info.Endpoint += "/" + rt.action.String()
+	}
 	ct, hasCT := r.Header.Get("Content-Type"), len(r.Header.Values("Content-Type")) > 0
 	// JsonNetSerializer.IsXmlRequest: a .xml/.tml path, unless the request's media type (as .NET's
 	// ContentType keeps it) is exactly application/json. A Content-Type .NET cannot parse makes ASC.Api's
@@ -227,6 +250,10 @@ func (f *R7Office) Serve(c echo.Context) error {
 	if asXML && ct != "" {
 		mt, err := contracts.ASCMediaType(ct)
 		asXML = err == nil && mt != "application/json"
+	}
+	info.Format = "json"
+	if asXML {
+		info.Format = "xml"
 	}
 	contract := r7AuthenticationResponse
 	if rt.action == r7SetPhone || rt.action == r7SendSMS {
@@ -238,6 +265,9 @@ func (f *R7Office) Serve(c echo.Context) error {
 	}
 
 	params, berr := f.bind(r, rt, ct, hasCT)
+	if berr != nil {
+		info.Outcome = account.OutcomeBadRequest
+	}
 	if errors.Is(berr, errTooLarge) {
 		// IIS refuses a body over maxAllowedContentLength before ASC.Api runs.
 		return c.NoContent(http.StatusRequestEntityTooLarge)
@@ -245,7 +275,7 @@ func (f *R7Office) Serve(c echo.Context) error {
 	var ascErr *contracts.ASCError
 	if errors.As(berr, &ascErr) {
 		f.log().InfoContext(r.Context(), "r7office: unreadable request", "action", rt.action.String(), "status", ascErr.Status)
-		return fail(r7Failure{ascErr.Status, ascErr.Reason, ascErr.Message, ascErr.HResult})
+		return fail(r7Failure{status: ascErr.Status, reason: ascErr.Reason, message: ascErr.Message, hresult: ascErr.HResult})
 	}
 	if berr != nil {
 		f.log().InfoContext(r.Context(), "r7office: unreadable body", "error", berr.Error())
@@ -257,11 +287,15 @@ func (f *R7Office) Serve(c echo.Context) error {
 	case r7Login:
 		// ValidateEmailKey runs first: without a key ArgumentNullException (400); with one the key is not
 		// valid here (it would be the portal's e-mail key), so SecurityException (403).
+		info.Outcome = account.OutcomeNotServed
 		if _, ok := params.First("key"); !ok {
-			return fail(r7Failure{http.StatusBadRequest, "Invalid arguments", contracts.R7ArgumentNull("key"), contracts.HResultArgumentNull})
+			return fail(r7Failure{status: http.StatusBadRequest, reason: "Invalid arguments",
+				message: contracts.R7ArgumentNull("key"), hresult: contracts.HResultArgumentNull})
 		}
-		return fail(r7Failure{http.StatusForbidden, "Access denied", contracts.R7AccessDenied, contracts.HResultSecurity})
+		return fail(r7Failure{status: http.StatusForbidden, reason: "Access denied", message: contracts.R7AccessDenied,
+			hresult: contracts.HResultSecurity})
 	case r7Register:
+		info.Outcome = account.OutcomeNotServed
 		return fail(r7ServerError(contracts.R7NotPersonal, contracts.HResultMethodAccess))
 	}
 
@@ -271,7 +305,7 @@ func (f *R7Office) Serve(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	ip := peerIP(r)
+	ip := clientIP(r)
 	auth := account.AuthRequest{UserName: arg("userName"), Password: arg("password"), Provider: arg("provider"), ClientIP: ip}
 	var res account.AuthResult
 	var err error
@@ -287,14 +321,20 @@ func (f *R7Office) Serve(c echo.Context) error {
 		res, err = f.Auth.Confirm(ctx, account.ConfirmRequest{UserName: auth.UserName, Password: auth.Password,
 			Provider: auth.Provider, Code: arg("code"), ClientIP: ip})
 	}
-	if err != nil {
-		a := f.failure(rt.action, err)
+	success := account.OutcomeSecondFactor
+	switch {
+	case res.Token != "":
+		success = account.OutcomeTokenIssued
+	case res.SMS && res.PhoneNoise != "":
+		success = account.OutcomeLoginCodeSent
+	}
+	if o := settle(ctx, err, success); err != nil {
 		level := slog.LevelInfo
-		if a == r7AuthFailed && !errors.Is(err, account.ErrAuthFailed) {
-			level = slog.LevelWarn // not a wrong password or code: storage, a busy hasher
+		if o == account.OutcomeError || o == account.OutcomeBusy {
+			level = slog.LevelWarn // answered like a wrong password, but not one: storage, a busy hasher
 		}
 		f.log().Log(ctx, level, "r7office: "+rt.action.String()+" failed", "error", err.Error())
-		return fail(a)
+		return fail(f.failure(rt.action, o))
 	}
 	data := &contracts.AuthenticationTokenData{Sms: res.SMS, Tfa: res.TFA}
 	if res.Token != "" {
@@ -336,6 +376,15 @@ func (f *R7Office) options(c echo.Context) error {
 	h.Set("Content-Length", "0")
 	c.Response().WriteHeader(http.StatusOK)
 	return nil
+}
+
+// R7Endpoints are the names RequestInfo.Endpoint takes on the r7office face (for the metrics' labels).
+func R7Endpoints() []string {
+	out := []string{"api/2.0/*", r7Base}
+	for _, l := range r7Literals {
+		out = append(out, r7Base+"/"+l.name)
+	}
+	return append(out, r7Base+"/"+r7Confirm.String())
 }
 
 func (a r7Action) String() string {

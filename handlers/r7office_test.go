@@ -328,7 +328,7 @@ func TestR7OfficeCookieAndOptions(t *testing.T) {
 func TestR7OfficeCodesStayOutOfTheAccessLog(t *testing.T) {
 	var logs bytes.Buffer
 	e := echo.New()
-	e.Use(handlers.AccessLog(slog.New(slog.NewJSONHandler(&logs, nil))))
+	e.Use(handlers.AccessLog(slog.New(slog.NewJSONHandler(&logs, nil)), nil, nil))
 	(&handlers.WebAPI{NotFoundApp: contracts.LCManager, Log: slog.New(slog.DiscardHandler),
 		Others: []handlers.Face{&handlers.R7Office{Auth: &r7Stub{}, Log: slog.New(slog.DiscardHandler)}}}).Register(e)
 	for _, path := range []string{"/api/2.0/authentication/834512", "/API/2.0/authentication/834513.xml/", "/api/2.0/authentication/834514.JSON"} {

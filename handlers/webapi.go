@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"aspgate/account"
 	"aspgate/contracts"
 )
 
@@ -27,7 +28,7 @@ type Call struct {
 	Context context.Context
 	Model   any
 	Request *http.Request
-	// RemoteIP is the peer address (never a forwarding header from an untrusted peer).
+	// RemoteIP is the client address: the peer, or what a trusted proxy forwarded (see Proxies).
 	RemoteIP string
 }
 
@@ -57,6 +58,9 @@ type Endpoint struct {
 // binding rules and Web API's error bodies.
 type WebAPI struct {
 	Endpoints []Endpoint
+	// App is the listener's app ("" for the combined listener): requests no endpoint claims are counted
+	// under it.
+	App string
 	// NotFoundApp decides the shape of 404 bodies for paths no endpoint claims (camelCase for aries).
 	NotFoundApp *contracts.App
 	MaxBody     int64
@@ -105,6 +109,7 @@ func (w *WebAPI) handleError(err error, c echo.Context) {
 		log = slog.Default()
 	}
 	log.ErrorContext(c.Request().Context(), "request failed", "error", err.Error())
+	Info(c.Request().Context()).Outcome = account.OutcomeError
 	if c.Response().Committed {
 		return
 	}
@@ -137,13 +142,18 @@ func (w *WebAPI) serve(c echo.Context) error {
 			return f.Serve(c)
 		}
 	}
+	info := Info(r.Context())
+	info.App = w.App
 	ep := w.match(r.URL.Path)
 	if ep == nil {
+		info.Outcome = account.OutcomeRouteNotFound
 		return writeError(c, w.NotFoundApp, http.StatusNotFound, &contracts.HttpError{
 			Message: "No HTTP resource was found that matches the request URI '" + requestURI(r) + "'.",
 		})
 	}
+	info.App, info.Endpoint, info.Outcome = ep.App.ID, ep.Path, account.OutcomeBadRequest
 	if r.Method != http.MethodPost {
+		info.Outcome = account.OutcomeMethodNotAllowed
 		c.Response().Header().Set("Allow", http.MethodPost)
 		return writeError(c, ep.App, http.StatusMethodNotAllowed, &contracts.HttpError{
 			Message: "The requested resource does not support http method '" + r.Method + "'.",
@@ -198,8 +208,10 @@ func (w *WebAPI) serve(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	reply, err := ep.Action(&Call{Context: ctx, Model: model, Request: r, RemoteIP: peerIP(r)})
+	info.Outcome = ""
+	reply, err := ep.Action(&Call{Context: ctx, Model: model, Request: r, RemoteIP: clientIP(r)})
 	if err != nil {
+		info.Outcome = account.OutcomeOf(err)
 		log := w.Log
 		if log == nil {
 			log = slog.Default()
@@ -294,6 +306,11 @@ func writeError(c echo.Context, app *contracts.App, status int, e *contracts.Htt
 }
 
 func blob(c echo.Context, status int, n Negotiated, out []byte) error {
+	if info := Info(c.Request().Context()); n.XML {
+		info.Format = "xml"
+	} else {
+		info.Format = "json"
+	}
 	if n.UTF16 {
 		out = toUTF16LE(out)
 	}

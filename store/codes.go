@@ -184,9 +184,9 @@ func (db *DB) ChangePassword(ctx context.Context, requestID, userID int64, newHa
 		if event == "" {
 			event = "password_changed"
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit (at, event, user_id, ip_address, user_agent, permanent_session_id)
-			VALUES (?, ?, ?, ?, ?, ?)`, at, event, userID, nullString(audit.IPAddress), nullString(audit.UserAgent),
-			nullString(audit.PermanentSessionID))
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit (at, event, user_id, ip_address, user_agent, client_ip, permanent_session_mac)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, at, event, userID, nullString(audit.IPAddress), nullString(audit.UserAgent),
+			nullString(audit.ClientIP), audit.PermanentSessionMAC)
 		return err
 	})
 	switch {

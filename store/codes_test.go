@@ -219,7 +219,7 @@ func TestChangeRequests(t *testing.T) {
 	if err := db.ChangePassword(ctx, r2.ID, user, "h-x", t0.Add(61*time.Minute), account.Audit{}); !errors.Is(err, account.ErrChangeRequestExpired) {
 		t.Fatalf("expired request: %v", err)
 	}
-	audit := account.Audit{IPAddress: "203.0.113.9", UserAgent: "Mozilla/5.0", PermanentSessionID: "psid-1"}
+	audit := account.Audit{IPAddress: "203.0.113.9", UserAgent: "Mozilla/5.0", ClientIP: "198.51.100.4", PermanentSessionMAC: []byte("psid-mac")}
 	if err := db.ChangePassword(ctx, r2.ID, user, "h-new", t0.Add(3*time.Minute), audit); err != nil {
 		t.Fatal(err)
 	}
@@ -242,16 +242,17 @@ func TestChangeRequests(t *testing.T) {
 	raw := mustRaw(t, path)
 	var (
 		at                       int64
-		event, ip, ua, psid      string
+		event, ip, ua, client    string
+		psid                     []byte
 		auditUser, auditRowCount int64
 	)
-	if err := raw.QueryRow(`SELECT at, event, user_id, ip_address, user_agent, permanent_session_id, (SELECT count(*) FROM audit) FROM audit`).
-		Scan(&at, &event, &auditUser, &ip, &ua, &psid, &auditRowCount); err != nil {
+	if err := raw.QueryRow(`SELECT at, event, user_id, ip_address, user_agent, client_ip, permanent_session_mac, (SELECT count(*) FROM audit) FROM audit`).
+		Scan(&at, &event, &auditUser, &ip, &ua, &client, &psid, &auditRowCount); err != nil {
 		t.Fatal(err)
 	}
 	if at != t0.Add(3*time.Minute).UnixMilli() || event != "password_changed" || auditUser != user || ip != audit.IPAddress ||
-		ua != audit.UserAgent || psid != audit.PermanentSessionID || auditRowCount != 1 {
-		t.Fatalf("audit row: %d %q %d %q %q %q (%d rows)", at, event, auditUser, ip, ua, psid, auditRowCount)
+		ua != audit.UserAgent || client != audit.ClientIP || string(psid) != "psid-mac" || auditRowCount != 1 {
+		t.Fatalf("audit row: %d %q %d %q %q %q %q (%d rows)", at, event, auditUser, ip, ua, client, psid, auditRowCount)
 	}
 	if err := db.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: other, MAC: []byte("cr-2"), CreatedAt: t0,
 		ExpiresAt: t0.Add(time.Hour)}, account.Message{App: "aries", Channel: account.Email, Kind: account.KindChangeLink, To: "d"}); err == nil {

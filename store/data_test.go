@@ -215,7 +215,7 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		if err != nil || r.UserID != id {
 			t.Fatalf("change request %q: %+v, %v", s, r, err)
 		}
-		audit := account.Audit{Event: s, IPAddress: s, UserAgent: s, PermanentSessionID: s}
+		audit := account.Audit{Event: s, IPAddress: s, UserAgent: s, ClientIP: s, PermanentSessionMAC: []byte(s)}
 		if err := db.ChangePassword(ctx, r.ID, id, s+"2", t0.Add(time.Minute), audit); err != nil {
 			t.Fatal(err)
 		}

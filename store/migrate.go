@@ -129,3 +129,20 @@ func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 	}
 	return out, nil
 }
+
+// Ready reports whether the database answers a read and is at this program's schema version (another
+// process may have migrated it further, or a restore may have put an older file in place).
+func (db *DB) Ready(ctx context.Context) error {
+	all := migrations()
+	var newest int
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest)
+	})
+	if err != nil {
+		return fmt.Errorf("store: not reachable: %w", err)
+	}
+	if want := all[len(all)-1].version; newest != want {
+		return fmt.Errorf("store: schema version %d, this program needs %d", newest, want)
+	}
+	return nil
+}

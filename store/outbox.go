@@ -197,3 +197,18 @@ func (db *DB) PruneOutbox(ctx context.Context, cutoff time.Time) (int, error) {
 	return db.execCount(ctx, "prune outbox", `DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ?`,
 		ms(cutoff))
 }
+
+// OutboxBacklog is how many messages wait to be delivered (pending or being sent) and when the oldest of
+// them was queued (the zero time when none waits).
+func (db *DB) OutboxBacklog(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullInt64
+	err := db.inRead(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE status IN ('pending', 'sending')`).
+			Scan(&n, &oldest)
+	})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: outbox backlog: %w", err)
+	}
+	return n, fromNullMS(oldest), nil
+}

@@ -13,7 +13,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -38,6 +40,9 @@ type Options struct {
 	// OnEnqueue, when set, is called after a transaction that queued an outbox message commits, so the
 	// dispatcher can send it at once instead of at its next poll. It must not block.
 	OnEnqueue func()
+	// ObserveTx, when set, is told the duration of every transaction (write: whether it was a write one),
+	// from its begin (which for a write includes the wait for the writer) to its commit or rollback.
+	ObserveTx func(write bool, d time.Duration)
 }
 
 // DB is the SQLite store.
@@ -48,6 +53,7 @@ type DB struct {
 	path  string
 
 	onEnqueue func()
+	observeTx func(write bool, d time.Duration)
 }
 
 // Open opens (creating it when missing) the database file at path and applies the pending migrations.
@@ -69,13 +75,19 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		sync = "FULL"
 	}
 	busy := fmt.Sprint(opts.BusyTimeout.Milliseconds())
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 
+	// secure_delete: erased content (a delivered code, a used link) is overwritten in the page rather than
+	// left in its free space; Scrub then checkpoints the WAL so no older frame keeps it either.
 	w, err := sql.Open("sqlite3", dsn(path, url.Values{
-		"_journal_mode": {"WAL"},
-		"_synchronous":  {sync},
-		"_foreign_keys": {"on"},
-		"_busy_timeout": {busy},
-		"_txlock":       {"immediate"},
+		"_journal_mode":  {"WAL"},
+		"_synchronous":   {sync},
+		"_foreign_keys":  {"on"},
+		"_busy_timeout":  {busy},
+		"_txlock":        {"immediate"},
+		"_secure_delete": {"on"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -103,7 +115,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 
-	db := &DB{write: w, read: r, now: opts.Now, path: path, onEnqueue: opts.OnEnqueue}
+	db := &DB{write: w, read: r, now: opts.Now, path: path, onEnqueue: opts.OnEnqueue, observeTx: opts.ObserveTx}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -130,6 +142,38 @@ func pingBusy(ctx context.Context, db *sql.DB, timeout time.Duration) error {
 		}
 	}
 }
+
+// createPrivate creates a missing database file empty with mode 0600 (SQLite would create it 0644 under
+// the usual umask, and gives its -wal and -shm files the mode of the database file). An existing file is
+// left as it is.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Scrub makes erased secrets unrecoverable from the files: it checkpoints the WAL into the database and
+// truncates it, so no older copy of a page that held a code or a link is left in the -wal file
+// (secure_delete has zeroed it in the database pages). A checkpoint that readers keep from completing is
+// reported as ErrScrubIncomplete, to be retried.
+func (db *DB) Scrub(ctx context.Context) error {
+	var busy, logFrames, checkpointed int
+	if err := db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return fmt.Errorf("store: scrub: %w", err)
+	}
+	if busy != 0 {
+		return ErrScrubIncomplete
+	}
+	return nil
+}
+
+// ErrScrubIncomplete is a Scrub that readers kept from truncating the WAL.
+var ErrScrubIncomplete = errors.New("store: scrub: the WAL is still in use by readers")
 
 // dsn builds a file: URI for path, escaping the characters a URI gives meaning to, so any file name works.
 func dsn(path string, params url.Values) string {
@@ -197,6 +241,7 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 
 // inWrite runs fn in a transaction on the writer (BEGIN IMMEDIATE) and commits when fn returns nil.
 func (db *DB) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.timeTx(true, time.Now())
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -211,9 +256,16 @@ func (db *DB) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+func (db *DB) timeTx(write bool, start time.Time) {
+	if db.observeTx != nil {
+		db.observeTx(write, time.Since(start))
+	}
+}
+
 // inWriteRollback is inWrite for a transaction that may decide to keep nothing: fn returns false to roll
 // it back (without an error).
 func (db *DB) inWriteRollback(ctx context.Context, fn func(tx *sql.Tx) (bool, error)) error {
+	defer db.timeTx(true, time.Now())
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -249,6 +301,7 @@ func (db *DB) execCount(ctx context.Context, what, q string, args ...any) (int, 
 
 // inRead runs fn in a read transaction on the query-only pool: one consistent snapshot.
 func (db *DB) inRead(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.timeTx(false, time.Now())
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

@@ -52,6 +52,7 @@ type adminCommand struct {
 	// come before, between or after the flags.
 	positional int
 	args       []string
+	log        *slog.Logger // JSON lines on stderr, as serve logs
 }
 
 // runAdmin runs the admin commands: migrate, operator add, user add, apikey add|revoke, outbox list|send-once.
@@ -104,7 +105,7 @@ func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*admi
 		name += " " + args[1]
 		args = args[1:]
 	}
-	c := &adminCommand{name: name, fs: flag.NewFlagSet("aspgate "+name, flag.ContinueOnError)}
+	c := &adminCommand{name: name, fs: flag.NewFlagSet("aspgate "+name, flag.ContinueOnError), log: newLogger(stderr, slog.LevelInfo)}
 	c.fs.SetOutput(io.Discard)
 	c.st.register(c.fs)
 	switch name {
@@ -121,7 +122,7 @@ func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*admi
 	case "outbox list":
 		c.outboxList(stdout)
 	case "outbox send-once":
-		c.outboxSendOnce(stdout, stderr)
+		c.outboxSendOnce(stdout)
 	case "token check":
 		c.tokenCheck(stdin, stdout)
 	case "token revoke":
@@ -477,14 +478,13 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 }
 
 // outboxSendOnce delivers what is due now and exits: for cron, beside a server started with --dispatch=false.
-func (c *adminCommand) outboxSendOnce(stdout, stderr io.Writer) {
+func (c *adminCommand) outboxSendOnce(stdout io.Writer) {
 	var d deliveryFlags
 	d.register(c.fs)
 	asJSON := c.fs.Bool("json", false, "print the counts as a JSON object")
 	c.run = func(ctx context.Context) error {
 		d.fromEnv(c.fs)
-		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		disp, err := d.dispatcher(c.st.db, log)
+		disp, err := d.dispatcher(c.st.db, c.log)
 		if err != nil {
 			return err
 		}

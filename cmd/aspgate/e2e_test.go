@@ -42,7 +42,7 @@ func mustServe(t *testing.T, extra ...string) *e2e {
 func mustServeDB(t *testing.T, db string, extra ...string) *e2e {
 	t.Helper()
 	var cfg serveConfig
-	args := append([]string{"--addr", "127.0.0.1:0", "--listen", "aries=127.0.0.1:0", "--db", db, "--link-base-url", "https://reset.example/change"}, extra...)
+	args := append([]string{"--addr", "127.0.0.1:0", "--listen", "aries=127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--db", db, "--link-base-url", "https://reset.example/change"}, extra...)
 	if err := cfg.parse(args, io.Discard); err != nil {
 		t.Fatal(err)
 	}

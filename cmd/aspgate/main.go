@@ -13,7 +13,8 @@ const usage = `usage:
   aspgate serve [--addr 127.0.0.1:8080] [--db aspgate.db] ...   the gateway (aspgate serve -h)
   aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
   aspgate operator add | user add | apikey add|revoke | outbox list|send-once   admin commands (aspgate user -h)
-  aspgate token check|revoke TOKEN | totp enroll|disable --user U      r7office tokens and authenticator apps`
+  aspgate token check|revoke TOKEN | totp enroll|disable --user U      r7office tokens and authenticator apps
+  aspgate version                                     the module version and VCS revision of this build`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -31,6 +32,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case "migrate", "operator", "user", "apikey", "outbox", "token", "totp":
 		return runAdmin(args, stdin, stdout, stderr)
+	case "version", "--version", "-version":
+		return runVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -22,6 +24,9 @@ import (
 	"aspgate/contracts"
 	"aspgate/delivery"
 	"aspgate/handlers"
+	"aspgate/health"
+	"aspgate/listen"
+	"aspgate/metrics"
 	"aspgate/store"
 )
 
@@ -49,6 +54,29 @@ type serveConfig struct {
 	signIn          account.SignInRule
 	failuresPerIP   int
 	r7Culture       string
+	apps            string // --apps: the apps the combined listener answers ("" all)
+	adminAddr       string
+	proxies         proxyFlags
+	proxyHeader     string
+	tlsCert         string
+	tlsKey          string
+	shutdownDelay   time.Duration
+}
+
+// proxyFlags collects repeated --trusted-proxy flags.
+type proxyFlags []netip.Prefix
+
+func (p *proxyFlags) String() string { return "" }
+
+func (p *proxyFlags) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		pre, err := handlers.ParseProxy(part)
+		if err != nil {
+			return fmt.Errorf("want a CIDR range or an address, got %q", part)
+		}
+		*p = append(*p, pre)
+	}
+	return nil
 }
 
 // listenFlags collects repeated --listen app=addr flags.
@@ -108,7 +136,22 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	c.storage.register(fs)
 	def := account.DefaultConfig()
-	fs.StringVar(&c.addr, "addr", envString("ASPGATE_ADDR", "127.0.0.1:8080"), "listen `address` (env ASPGATE_ADDR)")
+	fs.StringVar(&c.addr, "addr", envString("ASPGATE_ADDR", "127.0.0.1:8080"),
+		"listen `address` of the combined listener, answering every app (or --apps); empty: none, only --listen (env ASPGATE_ADDR)")
+	fs.StringVar(&c.apps, "apps", envString("ASPGATE_APPS", ""),
+		"comma-separated `apps` the combined listener answers (lcmanager, r7office, customer, ereader, aries); empty: all (env ASPGATE_APPS)")
+	fs.StringVar(&c.adminAddr, "admin-addr", envString("ASPGATE_ADMIN_ADDR", "127.0.0.1:9090"),
+		"`address` of the admin listener (/healthz, /readyz, /metrics), never on a legacy listener; empty: none (env ASPGATE_ADMIN_ADDR)")
+	fs.Var(&c.proxies, "trusted-proxy", "`CIDR` range (or address) of a reverse proxy whose forwarding header gives the client address "+
+		"for limits, logs and audit (repeatable, or comma-separated in env ASPGATE_TRUSTED_PROXY); none: the peer is the client")
+	fs.StringVar(&c.proxyHeader, "proxy-header", envString("ASPGATE_PROXY_HEADER", "X-Forwarded-For"),
+		"the forwarding `header` the trusted proxies set: X-Forwarded-For or Forwarded (only that one is read; env ASPGATE_PROXY_HEADER)")
+	fs.StringVar(&c.tlsCert, "tls-cert", envString("ASPGATE_TLS_CERT", ""),
+		"PEM certificate chain `file`: the legacy listeners speak TLS 1.2+ only (with --tls-key; reloaded on SIGHUP; env ASPGATE_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", envString("ASPGATE_TLS_KEY", ""), "PEM private key `file` of --tls-cert (env ASPGATE_TLS_KEY)")
+	fs.DurationVar(&c.shutdownDelay, "shutdown-delay", envDuration("ASPGATE_SHUTDOWN_DELAY", 0),
+		"after SIGINT/SIGTERM, how long /readyz says 503 while requests are still served, before the listeners close "+
+			"(let a load balancer notice; env ASPGATE_SHUTDOWN_DELAY)")
 	fs.StringVar(&c.linkBaseURL, "link-base-url", envString("ASPGATE_LINK_BASE_URL", def.LinkBaseURL),
 		"`URL` of the password-change page; links are URL?id=<ChangeRequestId> (env ASPGATE_LINK_BASE_URL)")
 	fs.BoolVar(&c.durable, "durable", envBool("ASPGATE_DURABLE"),
@@ -160,6 +203,33 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if !flagSet(fs, "trusted-proxy") {
+		if v := os.Getenv("ASPGATE_TRUSTED_PROXY"); v != "" {
+			if err := c.proxies.Set(v); err != nil {
+				return fmt.Errorf("ASPGATE_TRUSTED_PROXY: %w", err)
+			}
+		}
+	}
+	if !strings.EqualFold(c.proxyHeader, "X-Forwarded-For") && !strings.EqualFold(c.proxyHeader, "Forwarded") {
+		return fmt.Errorf("--proxy-header %q: want X-Forwarded-For or Forwarded", c.proxyHeader)
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if _, err := c.appSet(); err != nil {
+		return err
+	}
+	if c.addr == "" && len(c.listen) == 0 {
+		return errors.New("no listener: give --addr or --listen app=address")
+	}
+	if c.shutdownDelay < 0 {
+		return errors.New("--shutdown-delay must not be negative")
+	}
+	for _, l := range c.limitValues() {
+		if l.v < 0 {
+			return fmt.Errorf("--%s must be 0 (no limit) or more", l.name)
+		}
+	}
 	c.delivery.fromEnv(fs)
 	if !flagSet(fs, "introspect-secret") {
 		c.introspect = os.Getenv("ASPGATE_INTROSPECT_SECRET")
@@ -188,13 +258,42 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	return nil
 }
 
+// appSet is --apps as a set (nil: every app).
+func (c *serveConfig) appSet() (map[*contracts.App]bool, error) {
+	if strings.TrimSpace(c.apps) == "" {
+		return nil, nil
+	}
+	set := map[*contracts.App]bool{}
+	for _, id := range strings.Split(c.apps, ",") {
+		app, ok := contracts.LookupApp(strings.TrimSpace(id))
+		if !ok {
+			return nil, fmt.Errorf("--apps: unknown app %q", strings.TrimSpace(id))
+		}
+		set[app] = true
+	}
+	return set, nil
+}
+
+type limitValue struct {
+	name string
+	v    int
+}
+
+func (c *serveConfig) limitValues() []limitValue {
+	return []limitValue{{"limit-recipient-minute", c.limits.PerRecipientMinute}, {"limit-recipient-hour", c.limits.PerRecipientHour},
+		{"limit-client-hour", c.limits.PerClientHour}}
+}
+
 // server is the running gateway: the wiring of config -> store -> account -> handlers -> echo.
 type server struct {
 	cfg       serveConfig
 	log       *slog.Logger
 	db        *store.DB
 	disp      *delivery.Dispatcher // nil with --dispatch=false
-	listeners []*listener          // the first is --addr
+	listeners []*listener          // the legacy listeners: --addr (when set) first, then --listen
+	admin     *adminListener       // nil with --admin-addr ""
+	cert      *listen.Certificate  // nil without --tls-cert
+	hup       chan os.Signal
 }
 
 // listener is one bound address and the HTTP server answering on it.
@@ -202,6 +301,13 @@ type listener struct {
 	app  string // "" for all apps
 	ln   net.Listener
 	http *http.Server
+}
+
+// adminListener is the --admin-addr listener.
+type adminListener struct {
+	ln     net.Listener
+	http   *http.Server
+	health *health.Admin
 }
 
 // openServer builds the server and binds its addresses; serve then answers until ctx ends.
@@ -214,16 +320,31 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	if !ok {
 		return nil, fmt.Errorf("unknown app %q for --not-found-app", cfg.notFoundApp)
 	}
-	log := slog.New(handlers.RequestIDHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
+	apps, err := cfg.appSet()
+	if err != nil {
+		return nil, err
+	}
+	if apps != nil && !apps[notFound] {
+		return nil, fmt.Errorf("--not-found-app %s is not one of --apps", notFound.ID)
+	}
+	log := newLogger(logOut, level)
 	key, err := loadOrCreateKey(cfg.storage.keyPath())
 	if err != nil {
 		return nil, err
 	}
+	s := &server{cfg: cfg, log: log}
+	if cfg.tlsCert != "" {
+		if s.cert, err = listen.LoadCertificate(cfg.tlsCert, cfg.tlsKey); err != nil {
+			return nil, err
+		}
+	}
+	version, revision := buildVersion()
+	m := metrics.New(metrics.Labels{Apps: appIDs(), Endpoints: endpointNames()}, version, revision)
 	disp, err := cfg.delivery.dispatcher(cfg.storage.db, log)
 	if err != nil {
 		return nil, err
 	}
-	opts := store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout}
+	opts := store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout, ObserveTx: m.ObserveTx}
 	if cfg.dispatch {
 		opts.OnEnqueue = disp.Notify
 	} else {
@@ -233,13 +354,19 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	if err != nil {
 		return nil, err
 	}
+	s.db = db
 	if disp != nil {
 		disp.Outbox = db
+		s.disp = disp
+		m.WatchDelivery(func() (uint64, uint64, uint64) { st := disp.Stats(); return st.Sent, st.Failed, st.Dead })
 	}
+	m.WatchOutbox(db.OutboxBacklog, time.Now)
 	acfg := account.DefaultConfig()
 	acfg.LinkBaseURL = cfg.linkBaseURL
 	acfg.Limits = cfg.limits
 	hasher, keys := account.NewHasher(account.DefaultArgon2, cfg.hashConcurrency), account.NewKeyring(key)
+	hasher.ObserveWait(m.ObserveHashWait)
+	m.WatchHasher(hasher)
 	svc := &account.Service{Store: db, Hasher: hasher, Keys: keys, Config: acfg, Log: log}
 	faces := handlers.Faces(svc)
 	tfcfg := account.DefaultTwoFactorConfig()
@@ -250,18 +377,22 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	culture, _ := handlers.ParseR7Culture(cfg.r7Culture)   // checked by parse
 	r7 := &handlers.R7Office{Auth: twoFactor, Offset: offset, Culture: culture, MaxBody: cfg.maxBody, Log: log}
 	introspect := &handlers.Introspect{Tokens: twoFactor, Secret: cfg.introspect, MaxBody: cfg.maxBody, Log: log}
-	s := &server{cfg: cfg, log: log, db: db, disp: disp}
+	proxies := &handlers.Proxies{Ranges: cfg.proxies, Header: cfg.proxyHeader}
+	var tlsConfig *tls.Config
+	if s.cert != nil {
+		tlsConfig = s.cert.TLSConfig()
+	}
 	bind := func(app string, addr string, endpoints []handlers.Endpoint, others []handlers.Face, notFound *contracts.App) error {
 		e := echo.New()
 		e.HideBanner, e.HidePort = true, true
 		e.Logger.SetOutput(io.Discard)
-		e.Use(handlers.AccessLog(log))
-		(&handlers.WebAPI{Endpoints: endpoints, Others: others, NotFoundApp: notFound, MaxBody: cfg.maxBody, Log: log}).Register(e)
+		e.Use(handlers.AccessLog(log, m, proxies))
+		(&handlers.WebAPI{App: app, Endpoints: endpoints, Others: others, NotFoundApp: notFound, MaxBody: cfg.maxBody, Log: log}).Register(e)
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return err
 		}
-		s.listeners = append(s.listeners, &listener{app: app, ln: ln, http: &http.Server{
+		s.listeners = append(s.listeners, &listener{app: app, ln: listen.Wrap(ln, tlsConfig), http: &http.Server{
 			Handler:           e,
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       30 * time.Second,
@@ -272,7 +403,19 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 		}})
 		return nil
 	}
-	err = bind("", cfg.addr, faces, []handlers.Face{r7, introspect}, notFound)
+	if cfg.addr != "" {
+		var eps []handlers.Endpoint
+		for _, ep := range faces {
+			if apps == nil || apps[ep.App] {
+				eps = append(eps, ep)
+			}
+		}
+		var others []handlers.Face
+		if apps == nil || apps[contracts.R7Office] {
+			others = []handlers.Face{r7, introspect}
+		}
+		err = bind("", cfg.addr, eps, others, notFound)
+	}
 	for _, l := range cfg.listen {
 		if err != nil {
 			break
@@ -290,18 +433,62 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 		}
 		err = bind(app.ID, l.addr, eps, others, app)
 	}
+	if err == nil && cfg.adminAddr != "" {
+		err = s.bindAdmin(m, key)
+	}
 	if err != nil {
-		for _, l := range s.listeners {
-			l.ln.Close()
-		}
+		s.closeListeners()
 		db.Close()
 		return nil, err
+	}
+	if s.cert != nil {
+		// Registered before serve runs, so that a SIGHUP never meets the default action (exit).
+		s.hup = make(chan os.Signal, 1)
+		signal.Notify(s.hup, syscall.SIGHUP)
 	}
 	return s, nil
 }
 
-// Addr is the bound --addr (useful with port 0).
-func (s *server) Addr() string { return s.listeners[0].ln.Addr().String() }
+// bindAdmin binds --admin-addr: liveness, readiness (the database answers at this program's schema
+// version; the HMAC key is loaded; not shutting down) and the metrics.
+func (s *server) bindAdmin(m *metrics.Metrics, key []byte) error {
+	ln, err := net.Listen("tcp", s.cfg.adminAddr)
+	if err != nil {
+		return fmt.Errorf("--admin-addr: %w", err)
+	}
+	h := &health.Admin{Metrics: m.Handler(), Checks: []health.Check{
+		{Name: "database", Check: s.db.Ready},
+		{Name: "key", Check: func(context.Context) error {
+			if len(key) < minKeyBytes {
+				return errors.New("not loaded")
+			}
+			return nil
+		}},
+	}}
+	s.admin = &adminListener{ln: ln, health: h, http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}}
+	return nil
+}
+
+func (s *server) closeListeners() {
+	for _, l := range s.listeners {
+		l.ln.Close()
+	}
+	if s.admin != nil {
+		s.admin.ln.Close()
+	}
+}
+
+// Addr is the bound --addr (useful with port 0); "" when there is none.
+func (s *server) Addr() string {
+	for _, l := range s.listeners {
+		if l.app == "" {
+			return l.ln.Addr().String()
+		}
+	}
+	return ""
+}
 
 // AppAddr is the bound address of an app's own listener ("" when there is none).
 func (s *server) AppAddr(app string) string {
@@ -313,8 +500,17 @@ func (s *server) AppAddr(app string) string {
 	return ""
 }
 
-// serve answers requests until ctx ends, then stops accepting, lets in-flight requests finish and closes
-// the database.
+// AdminAddr is the bound --admin-addr ("" when there is none).
+func (s *server) AdminAddr() string {
+	if s.admin == nil {
+		return ""
+	}
+	return s.admin.ln.Addr().String()
+}
+
+// serve answers requests until ctx ends, then: /readyz turns 503, requests are still answered for
+// --shutdown-delay, the listeners stop accepting and in-flight requests finish, the dispatcher stops, the
+// database closes, and the admin listener goes last.
 func (s *server) serve(ctx context.Context) error {
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	dispatched := make(chan error, 1)
@@ -328,17 +524,45 @@ func (s *server) serve(ctx context.Context) error {
 	if s.cfg.introspect == "" {
 		s.log.Info("no --introspect-secret: " + handlers.IntrospectPath + " is off (aspgate token check still works)")
 	}
-	errc := make(chan error, len(s.listeners))
+	version, revision := buildVersion()
+	s.log.Info("starting", "version", version, "revision", revision, "db", s.db.Path(), "durable", s.cfg.durable,
+		"tls", s.cert != nil, "trusted_proxies", len(s.cfg.proxies))
+	errc := make(chan error, len(s.listeners)+1)
 	for _, l := range s.listeners {
-		s.log.Info("listening", "addr", l.ln.Addr().String(), "app", l.app, "db", s.db.Path(), "durable", s.cfg.durable)
+		s.log.Info("listening", "addr", l.ln.Addr().String(), "app", l.app)
 		go func(l *listener) { errc <- l.http.Serve(l.ln) }(l)
 	}
+	adminDone := make(chan error, 1)
+	if s.admin != nil {
+		s.log.Info("admin listening", "addr", s.admin.ln.Addr().String())
+		go func() { adminDone <- s.admin.http.Serve(s.admin.ln) }()
+	}
 	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err = <-errc:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-s.hup:
+			if rerr := s.cert.Reload(); rerr != nil {
+				s.log.Error("tls certificate reload failed; the one in use stays", "error", rerr.Error())
+			} else {
+				s.log.Info("tls certificate reloaded")
+			}
+		}
+	}
+	if s.hup != nil {
+		signal.Stop(s.hup)
 	}
 	s.log.Info("shutting down")
+	if s.admin != nil {
+		s.admin.health.Drain()
+	}
+	if s.cfg.shutdownDelay > 0 && err == nil {
+		time.Sleep(s.cfg.shutdownDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownTimeout)
 	for _, l := range s.listeners {
 		if serr := l.http.Shutdown(sctx); err == nil {
@@ -355,8 +579,32 @@ func (s *server) serve(ctx context.Context) error {
 	if cerr := s.db.Close(); err == nil || errors.Is(err, http.ErrServerClosed) {
 		err = cerr
 	}
+	if s.admin != nil {
+		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.admin.http.Shutdown(actx)
+		cancel()
+		<-adminDone
+	}
 	s.log.Info("stopped")
 	return err
+}
+
+// appIDs lists the apps, for the metrics' labels.
+func appIDs() []string {
+	var out []string
+	for _, a := range contracts.Apps() {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+// endpointNames lists every route name a request can be counted under.
+func endpointNames() []string {
+	var out []string
+	for _, ep := range handlers.Faces(nil) {
+		out = append(out, ep.Path)
+	}
+	return append(append(out, handlers.R7Endpoints()...), handlers.IntrospectPath)
 }
 
 func runServe(args []string, stderr io.Writer) int {

@@ -27,7 +27,7 @@ func (c *adminCommand) withTwoFactor(ctx context.Context, issuer string, fn func
 		if issuer != "" {
 			cfg.Issuer = issuer
 		}
-		return fn(&account.TwoFactor{Store: db, Keys: account.NewKeyring(key), Config: cfg})
+		return fn(&account.TwoFactor{Store: db, Keys: account.NewKeyring(key), Config: cfg, Log: c.log})
 	})
 }
 
