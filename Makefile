@@ -4,7 +4,7 @@ ORACLE_SRC ?= ../shared/legacy-oracle
 ORACLE_DIR ?= $(CURDIR)/.oracle
 N ?= 500
 
-.PHONY: run test vet fmt-check build bench delivery-check r7-check golden conformance oracle oracle-deps
+.PHONY: run test vet fmt-check build bench bench-http bench-timing delivery-check r7-check golden conformance oracle oracle-deps
 
 run:
 	$(GO) run ./cmd/aspgate serve
@@ -23,6 +23,19 @@ build:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./contracts/ ./xmlns/ ./delivery/
+
+# HTTP load: each endpoint's requests/s as a ratio to a static 200-byte server, same connections and bodies,
+# alternating rounds; servers on CPU 0 and the load on CPU 1 when taskset works (BENCHMARKS.md).
+bench-http: build
+	$(GO) build -o bin/benchhttp ./tools/benchhttp
+	if taskset -c 1 true 2>/dev/null; then taskset -c 1 bin/benchhttp load -bin bin/aspgate -self bin/benchhttp; \
+	else bin/benchhttp load -bin bin/aspgate -self bin/benchhttp; fi
+
+# Timing of known against unknown accounts on every face: AUC over 200 + 200 interleaved requests (BENCHMARKS.md).
+bench-timing: build
+	$(GO) build -o bin/benchhttp ./tools/benchhttp
+	if taskset -c 1 true 2>/dev/null; then taskset -c 1 bin/benchhttp timing -bin bin/aspgate; \
+	else bin/benchhttp timing -bin bin/aspgate; fi
 
 # aspgate serve delivering to tools/mailsink (local SMTP + SMS webhook); uses the codes it receives.
 delivery-check:

@@ -124,11 +124,21 @@ func (s *memStore) TakeSend(_ context.Context, now time.Time, limits []account.L
 	return s.sends.take(now, limits), nil
 }
 
-func (s *memStore) Decoy(context.Context) error {
+func (s *memStore) decoy() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sends.decoys++
 	return nil
+}
+
+func (s *memStore) IssueDecoyCode(context.Context, account.NewCode, account.Message) error {
+	return s.decoy()
+}
+
+func (s *memStore) CountDecoyAttempt(context.Context, string) error { return s.decoy() }
+
+func (s *memStore) IssueDecoyChangeRequest(context.Context, account.NewChangeRequest, account.Message) error {
+	return s.decoy()
 }
 
 func (s *memStore) IssueCode(_ context.Context, c account.NewCode, msg account.Message) error {

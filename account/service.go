@@ -1,6 +1,7 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -119,21 +120,22 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (string, error) {
 	if err := takeSend(ctx, s.Store, now, sendLimits(s.Keys, s.Config.Limits, u, string(channel)+":"+recipient, r.ClientIP)); err != nil {
 		return "", err
 	}
+	code := NewCode6()
+	msg := Message{App: r.App, Channel: channel, Kind: KindCode, To: recipient, Secret: code,
+		ExpiresAt: now.Add(s.Config.CodeTTL)}
+	var userID int64
+	if u != nil {
+		userID = u.ID
+	}
+	c := NewCode{UserID: userID, Purpose: PurposeReset, MAC: s.codeMAC(userID, code), CreatedAt: now, ExpiresAt: now.Add(s.Config.CodeTTL)}
 	if u == nil {
-		if err := s.Store.Decoy(ctx); err != nil {
+		if err := s.Store.IssueDecoyCode(ctx, c, msg); err != nil {
 			return "", err
 		}
 		s.log().InfoContext(ctx, "code requested for an unknown recipient", "app", r.App, "channel", string(channel))
 		return sessionID, nil
 	}
-	code := NewCode6()
-	msg := Message{App: r.App, Channel: channel, Kind: KindCode, To: recipient, Secret: code,
-		ExpiresAt: now.Add(s.Config.CodeTTL)}
-	err = s.Store.IssueCode(ctx, NewCode{
-		UserID: u.ID, Purpose: PurposeReset, MAC: s.codeMAC(u.ID, code),
-		CreatedAt: now, ExpiresAt: now.Add(s.Config.CodeTTL),
-	}, msg)
-	if err != nil {
+	if err := s.Store.IssueCode(ctx, c, msg); err != nil {
 		return "", err
 	}
 	s.log().InfoContext(ctx, "code issued", "app", r.App, "channel", string(channel), "user_id", u.ID)
@@ -164,9 +166,11 @@ func (s *Service) ResetWithCode(ctx context.Context, userID int64, code, newPass
 		return err
 	}
 	if u == nil || c == nil {
-		if err := s.Store.Decoy(ctx); err != nil {
+		if err := s.Store.CountDecoyAttempt(ctx, PurposeReset); err != nil {
 			return err
 		}
+		_ = Equal(s.codeMAC(userID, code), make([]byte, 32)) // the check a live code gets
+		s.log().InfoContext(ctx, "code rejected", "user_id", userID, "attempts", 0)
 		return ErrCodeRejected
 	}
 	attempts, err := s.Store.CountAttempt(ctx, c.ID)
@@ -234,20 +238,22 @@ func (s *Service) SendChangeLink(ctx context.Context, r LinkRequest) error {
 	if err := takeSend(ctx, s.Store, now, sendLimits(s.Keys, s.Config.Limits, u, recipient, r.ClientIP)); err != nil {
 		return err
 	}
+	id := NewToken(32)
+	to, userID := cmp.Or(email, name), int64(0)
+	if u != nil {
+		to, userID = u.Email, u.ID
+	}
+	msg := Message{App: r.App, Channel: Email, Kind: KindChangeLink, To: to, Secret: id,
+		LinkBase: linkBase(s.Config.LinkBaseURL), ExpiresAt: now.Add(s.Config.ChangeTTL)}
+	req := NewChangeRequest{UserID: userID, MAC: s.Keys.MAC(macChange, id), CreatedAt: now, ExpiresAt: now.Add(s.Config.ChangeTTL)}
 	if u == nil {
-		if err := s.Store.Decoy(ctx); err != nil {
+		if err := s.Store.IssueDecoyChangeRequest(ctx, req, msg); err != nil {
 			return err
 		}
 		s.log().InfoContext(ctx, "change link requested for an unknown user", "app", r.App)
 		return nil
 	}
-	id := NewToken(32)
-	msg := Message{App: r.App, Channel: Email, Kind: KindChangeLink, To: u.Email, Secret: id,
-		LinkBase: linkBase(s.Config.LinkBaseURL), ExpiresAt: now.Add(s.Config.ChangeTTL)}
-	err = s.Store.IssueChangeRequest(ctx, NewChangeRequest{
-		UserID: u.ID, MAC: s.Keys.MAC(macChange, id), CreatedAt: now, ExpiresAt: now.Add(s.Config.ChangeTTL),
-	}, msg)
-	if err != nil {
+	if err := s.Store.IssueChangeRequest(ctx, req, msg); err != nil {
 		return err
 	}
 	s.log().InfoContext(ctx, "change link issued", "app", r.App, "user_id", u.ID)

@@ -22,9 +22,12 @@ type Store interface {
 	// atomically; otherwise it records nothing and returns the first limit that refused. A limit with
 	// Max <= 0 does not limit.
 	TakeSend(ctx context.Context, now time.Time, limits []Limit) (*Limit, error)
-	// Decoy writes what an unknown account's request writes instead of a code or request, so that known
-	// and unknown accounts cost the same.
-	Decoy(ctx context.Context) error
+	// The decoys are the writes a flow makes for an unknown account where it would issue a code, count an
+	// attempt or store a change request: the same statements on tables of the same shape, which nothing
+	// reads back or sends, so that known and unknown accounts cost the same reads, writes and pages.
+	IssueDecoyCode(ctx context.Context, c NewCode, msg Message) error
+	CountDecoyAttempt(ctx context.Context, purpose string) error
+	IssueDecoyChangeRequest(ctx context.Context, r NewChangeRequest, msg Message) error
 
 	// IssueCode stores a new code, marks the user's earlier live codes of the same purpose superseded and
 	// queues the message, in one transaction.

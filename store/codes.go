@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"aspgate/account"
@@ -23,24 +24,75 @@ func (db *DB) IssueCode(ctx context.Context, c account.NewCode, msg account.Mess
 // of a login code, else "") and queues its message, in one transaction; then wakes the dispatcher.
 func (db *DB) issueCode(ctx context.Context, userID int64, purpose, phone string, mac []byte, created, expires time.Time,
 	msg account.Message) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		at := ms(created)
-		if _, err := tx.ExecContext(ctx, `UPDATE codes SET superseded_at = ?
-			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL`,
-			at, userID, purpose); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO codes (user_id, purpose, mac, created_at, expires_at, phone)
-			VALUES (?, ?, ?, ?, ?, ?)`, userID, purpose, mac, at, ms(expires), nullString(phone)); err != nil {
-			return err
-		}
-		return insertMessage(ctx, tx, msg, at)
-	})
-	if err != nil {
+	if err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		return writeCode(ctx, tx, realTables, userID, purpose, phone, mac, created, expires, msg)
+	}); err != nil {
 		return err
 	}
 	db.enqueued()
 	return nil
+}
+
+// tables names the tables a write goes to: the real ones, or their decoys.
+type tables struct{ codes, changeRequests, outbox string }
+
+var (
+	realTables  = tables{"codes", "change_requests", "outbox"}
+	decoyTables = tables{"decoy_codes", "decoy_change_requests", "decoy_outbox"}
+)
+
+// decoyUser is the one row of decoy_users, which every decoy row belongs to.
+const decoyUser = 1
+
+func writeCode(ctx context.Context, tx *sql.Tx, t tables, userID int64, purpose, phone string, mac []byte, created, expires time.Time,
+	msg account.Message) error {
+	at := ms(created)
+	if _, err := tx.ExecContext(ctx, `UPDATE `+t.codes+` SET superseded_at = ?
+		WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL`,
+		at, userID, purpose); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.codes+` (user_id, purpose, mac, created_at, expires_at, phone)
+		VALUES (?, ?, ?, ?, ?, ?)`, userID, purpose, mac, at, ms(expires), nullString(phone)); err != nil {
+		return err
+	}
+	return insertMessage(ctx, tx, t.outbox, msg, at)
+}
+
+// IssueDecoyCode makes IssueCode's writes on the decoy tables (see migration 0005), for an unknown
+// account; the message keeps no address and no secret.
+func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account.Message) error {
+	if err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		return writeCode(ctx, tx, decoyTables, decoyUser, c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, decoyMessage(msg))
+	}); err != nil {
+		return fmt.Errorf("store: issue decoy code: %w", err)
+	}
+	return nil
+}
+
+// CountDecoyAttempt makes CountAttempt's write on the decoy tables: an attempt on the live decoy code.
+func (db *DB) CountDecoyAttempt(ctx context.Context, purpose string) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `UPDATE decoy_codes SET attempts = attempts + 1 WHERE id =
+			(SELECT id FROM decoy_codes WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL)
+			RETURNING attempts`, decoyUser, purpose).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: count decoy attempt: %w", err)
+	}
+	return nil
+}
+
+// decoyMessage is msg without its address and secret: the same lengths, other bytes.
+func decoyMessage(msg account.Message) account.Message {
+	msg.To = strings.Repeat("x", len(msg.To))
+	msg.Secret = account.NewHexID((len(msg.Secret) + 1) / 2)[:len(msg.Secret)]
+	return msg
 }
 
 // LiveCode returns the user's newest code of a purpose that is neither used nor superseded; expiry and
@@ -112,23 +164,36 @@ func (db *DB) ResetPassword(ctx context.Context, codeID, userID int64, newHash s
 // IssueChangeRequest stores a new change request, marks the user's earlier live ones superseded and
 // queues the message, in one transaction.
 func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		at := ms(r.CreatedAt)
-		if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET superseded_at = ?
-			WHERE user_id = ? AND used_at IS NULL AND superseded_at IS NULL`, at, r.UserID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO change_requests (user_id, mac, created_at, expires_at)
-			VALUES (?, ?, ?, ?)`, r.UserID, r.MAC, at, ms(r.ExpiresAt)); err != nil {
-			return err
-		}
-		return insertMessage(ctx, tx, msg, at)
-	})
+	err := db.inWrite(ctx, func(tx *sql.Tx) error { return writeChangeRequest(ctx, tx, realTables, r.UserID, r, msg) })
 	if err != nil {
 		return fmt.Errorf("store: issue change request: %w", conflict(err))
 	}
 	db.enqueued()
 	return nil
+}
+
+// IssueDecoyChangeRequest makes IssueChangeRequest's writes on the decoy tables, for an unknown account.
+func (db *DB) IssueDecoyChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		return writeChangeRequest(ctx, tx, decoyTables, decoyUser, r, decoyMessage(msg))
+	})
+	if err != nil {
+		return fmt.Errorf("store: issue decoy change request: %w", err)
+	}
+	return nil
+}
+
+func writeChangeRequest(ctx context.Context, tx *sql.Tx, t tables, userID int64, r account.NewChangeRequest, msg account.Message) error {
+	at := ms(r.CreatedAt)
+	if _, err := tx.ExecContext(ctx, `UPDATE `+t.changeRequests+` SET superseded_at = ?
+		WHERE user_id = ? AND used_at IS NULL AND superseded_at IS NULL`, at, userID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.changeRequests+` (user_id, mac, created_at, expires_at)
+		VALUES (?, ?, ?, ?)`, userID, r.MAC, at, ms(r.ExpiresAt)); err != nil {
+		return err
+	}
+	return insertMessage(ctx, tx, t.outbox, msg, at)
 }
 
 // ChangeRequestByMAC finds a change request by the MAC of its id; ErrNotFound when unknown. Used is true

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -263,4 +265,64 @@ func TestChangeRequests(t *testing.T) {
 		t.Fatalf("outbox = %+v", rows)
 	}
 	mustSound(t, db)
+}
+
+// TestDecoys: the decoy writes go to the decoy tables only, keep neither the address nor the secret, queue
+// nothing and wake no dispatcher; an attempt lands on the live decoy code; pruning ages them out.
+func TestDecoys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "aspgate.db")
+	woken := 0
+	db, err := store.Open(ctx, path, store.Options{OnEnqueue: func() { woken++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw := mustRaw(t, path)
+	msg := account.Message{App: "lcmanager", Channel: account.SMS, Kind: account.KindCode, To: "79990001122", Secret: "493817",
+		ExpiresAt: t0.Add(10 * time.Minute)}
+	for i := range 3 {
+		if err := db.IssueDecoyCode(ctx, account.NewCode{Purpose: account.PurposeReset, MAC: []byte(fmt.Sprintf("mac-%d", i)),
+			CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := account.Message{App: "aries", Channel: account.Email, Kind: account.KindChangeLink, To: "nobody@example.com",
+		Secret: "change-secret-0123456789", LinkBase: "https://x/?id=", ExpiresAt: t0.Add(time.Hour)}
+	if err := db.IssueDecoyChangeRequest(ctx, account.NewChangeRequest{MAC: []byte("cr"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}, link); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := db.CountDecoyAttempt(ctx, account.PurposeReset); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM outbox`:          0,
+		`SELECT count(*) FROM codes`:           0,
+		`SELECT count(*) FROM change_requests`: 0,
+		`SELECT count(*) FROM decoy_outbox`:    4,
+		`SELECT count(*) FROM decoy_codes WHERE used_at IS NULL AND superseded_at IS NULL`:         1,
+		`SELECT count(*) FROM decoy_codes`:                                                         4, // the migration's and three
+		`SELECT attempts FROM decoy_codes WHERE superseded_at IS NULL`:                             2,
+		`SELECT count(*) FROM decoy_outbox WHERE to_addr LIKE '%7999%' OR to_addr LIKE '%@%'`:      0,
+		`SELECT count(*) FROM decoy_outbox WHERE secret IN ('493817', 'change-secret-0123456789')`: 0,
+		`SELECT count(*) FROM decoy_outbox WHERE length(to_addr) = 11 AND length(secret) = 6`:      3,
+	} {
+		if n := mustCount(t, raw, q); n != want {
+			t.Errorf("%s = %d, want %d", q, n, want)
+		}
+	}
+	if woken != 0 {
+		t.Errorf("decoys woke the dispatcher %d times", woken)
+	}
+	if _, err := db.PruneOutbox(ctx, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustCount(t, raw, `SELECT count(*) FROM decoy_outbox`); n != 0 {
+		t.Errorf("%d decoy messages after pruning", n)
+	}
+	if n := mustCount(t, raw, `SELECT count(*) FROM decoy_codes WHERE used_at IS NULL AND superseded_at IS NULL`); n != 1 {
+		t.Errorf("pruning took the live decoy code: %d left", n)
+	}
 }

@@ -148,12 +148,3 @@ func (db *DB) firstRefusal(ctx context.Context, now time.Time, limits []account.
 	}
 	return refused, nil
 }
-
-// Decoy writes the decoy row: the write a flow makes for an unknown account where it would otherwise
-// issue a code, count an attempt or store a request, so that both cost the same.
-func (db *DB) Decoy(ctx context.Context) error {
-	if _, err := db.execCount(ctx, "decoy", `UPDATE decoy SET n = n + 1 WHERE id = 1`); err != nil {
-		return err
-	}
-	return nil
-}

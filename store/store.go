@@ -88,6 +88,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		"_busy_timeout":  {busy},
 		"_txlock":        {"immediate"},
 		"_secure_delete": {"on"},
+		// Prepared statements are kept per connection: every method runs the same few dozen statements,
+		// and preparing one costs as much as running it.
+		"_stmt_cache_size": {stmtCacheSize},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -103,10 +106,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 
 	r, err := sql.Open("sqlite3", dsn(path, url.Values{
-		"_foreign_keys": {"on"},
-		"_busy_timeout": {busy},
-		"_query_only":   {"on"},
-		"_txlock":       {"deferred"},
+		"_foreign_keys":    {"on"},
+		"_busy_timeout":    {busy},
+		"_query_only":      {"on"},
+		"_txlock":          {"deferred"},
+		"_stmt_cache_size": {stmtCacheSize},
 	}))
 	if err != nil {
 		w.Close()
@@ -142,6 +146,9 @@ func pingBusy(ctx context.Context, db *sql.DB, timeout time.Duration) error {
 		}
 	}
 }
+
+// stmtCacheSize is how many prepared statements each connection keeps (more than the package has).
+const stmtCacheSize = "128"
 
 // createPrivate creates a missing database file empty with mode 0600 (SQLite would create it 0644 under
 // the usual umask, and gives its -wal and -shm files the mode of the database file). An existing file is

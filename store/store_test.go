@@ -129,7 +129,7 @@ func TestMigrationsAppliedOnce(t *testing.T) {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	for _, table := range []string{"operators", "users", "password_history", "codes", "change_requests",
-		"api_keys", "rate_limits", "signin_guard", "decoy", "outbox", "audit"} {
+		"api_keys", "rate_limits", "signin_guard", "decoy_users", "decoy_codes", "decoy_change_requests", "decoy_outbox", "outbox", "audit"} {
 		if n := mustCount(t, raw, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table); n != 1 {
 			t.Errorf("table %s missing", table)
 		}

@@ -54,9 +54,19 @@ func (db *DB) userWhere(ctx context.Context, where string, arg any) (*account.Us
 	return u, nil
 }
 
-// findUser reads one user; where is a constant condition of this package, arg its only parameter.
+// decoyUserRow is the row a lookup decodes when no user matches: the width of a real one (a GUID, names,
+// an argon2id PHC hash), so that a miss costs what a hit costs, down to the columns decoded.
+const decoyUserRow = `0, '00000000-0000-0000-0000-000000000000', 'decoy-user-name', 'decoy-user@example.invalid',
+	'70000000000', 1, 'Decoy', 'Decoy', 'Decoy', 0, 0, 0, 0,
+	'$argon2id$v=19$m=65536,t=3,p=2$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'`
+
+// findUser reads one user; where is a constant condition of this package, arg its only parameter. The
+// query always yields the decoy row beside the match (sorted after it), and the first row is decoded
+// either way: a miss is ErrNotFound after the same work as a hit.
 func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*account.User, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+	row := tx.QueryRowContext(ctx, `SELECT * FROM (SELECT `+userColumns+`, 0 AS decoy FROM users WHERE `+where+`
+		UNION ALL SELECT `+decoyUserRow+`, 1) ORDER BY decoy LIMIT 1`, arg)
+	var decoy bool
 	var (
 		u                            account.User
 		uid                          string
@@ -67,10 +77,7 @@ func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*account.
 		isLazy, sharedDataPermission int
 	)
 	err := row.Scan(&u.ID, &uid, &u.UserName, &u.Email, &phone, &operator, &first, &last, &title, &gender,
-		&userType, &isLazy, &sharedDataPermission, &u.PasswordHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, account.ErrNotFound
-	}
+		&userType, &isLazy, &sharedDataPermission, &u.PasswordHash, &decoy)
 	if err != nil {
 		return nil, fmt.Errorf("store: user: %w", err)
 	}
@@ -88,6 +95,9 @@ func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*account.
 	u.UserType = int32Ptr(userType)
 	u.IsLazy = isLazy != 0
 	u.SharedDataPermission = sharedDataPermission != 0
+	if decoy {
+		return nil, account.ErrNotFound
+	}
 	return &u, nil
 }
 

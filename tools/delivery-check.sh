@@ -69,7 +69,7 @@ echo "   SMTP $sink_smtp, HTTP $sink_http"
 
 echo "== starting aspgate serve"
 db="$tmp/aspgate.db"
-"$tmp/aspgate" serve --addr 127.0.0.1:0 --db "$db" \
+"$tmp/aspgate" serve --addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --db "$db" \
 	--smtp-url "smtp://$sink_smtp?tls=none" --mail-from 'Check <noreply@check.example>' \
 	--sms-url "http://$sink_http/sms" --sms-header 'X-Api-Key: check' \
 	--outbox-backoff 200ms --link-base-url https://reset.example/change 2>"$tmp/aspgate.log" &

@@ -198,7 +198,7 @@ echo "== starting aspgate serve"
 db="$tmp/aspgate.db"
 secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 [ ${#secret} -eq 32 ] || die "no random secret"
-"$tmp/aspgate" serve --addr 127.0.0.1:0 --db "$db" --introspect-secret "$secret" \
+"$tmp/aspgate" serve --addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --db "$db" --introspect-secret "$secret" \
 	--tenant-utc-offset "$OFFSET" --limit-recipient-minute 10 2>"$tmp/aspgate.log" &
 gate_pid=$!
 listening=$(until_found "$TIMEOUT" first_line '"msg":"listening"' "$tmp/aspgate.log") || die "aspgate serve did not start"

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// staticBody is the reference server's answer: 200 bytes of JSON.
+var staticBody = []byte(`{"SessionId":"0123456789abcdef0123456789abcdef","ErrorCode":0,"Message":null,"Padding":"` +
+	strings.Repeat("x", 200-len(`{"SessionId":"0123456789abcdef0123456789abcdef","ErrorCode":0,"Message":null,"Padding":""}`)) + `"}`)
+
+// runStatic serves staticBody to every request, printing its address first.
+func runStatic(args []string) error {
+	fs := flag.NewFlagSet("static", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr().String())
+	return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(staticBody)
+	}), ReadHeaderTimeout: 5 * time.Second}).Serve(ln)
+}
+
+// scenario is one endpoint case: the requests its connections cycle through, the status expected, and
+// the target ratio (0: none) and p99 bound (0: none) from the issue.
+type scenario struct {
+	name     string
+	requests []request
+	status   int
+	target   float64
+	p99      time.Duration
+}
+
+// result is one timed run against one server.
+type result struct {
+	rps       float64
+	p50, p99  time.Duration
+	errors    int64
+	completed int64
+}
+
+// drive sends the scenario's requests on conns connections for d and measures them.
+func drive(base string, sc scenario, conns int, d time.Duration) result {
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		all       []time.Duration
+		errs, ok  atomic.Int64
+		deadline  = time.Now().Add(d)
+		startedAt = time.Now()
+	)
+	for i := range conns {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := oneConnClient()
+			defer c.CloseIdleConnections()
+			lat := make([]time.Duration, 0, 4096)
+			for n := i; time.Now().Before(deadline); n++ {
+				r := sc.requests[n%len(sc.requests)]
+				t0 := time.Now()
+				status, _, err := send(c, base, r)
+				if err != nil || (sc.status != 0 && status != sc.status && base != "") {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+				ok.Add(1)
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(startedAt)
+	slices.Sort(all)
+	res := result{rps: float64(ok.Load()) / elapsed.Seconds(), errors: errs.Load(), completed: ok.Load()}
+	if len(all) > 0 {
+		res.p50, res.p99 = all[len(all)/2], all[len(all)*99/100]
+	}
+	return res
+}
+
+func runLoad(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	bin := fs.String("bin", "bin/aspgate", "the aspgate binary")
+	self := fs.String("self", os.Args[0], "this program (for the static server)")
+	conns := fs.Int("c", 32, "connections")
+	dur := fs.Duration("d", 2*time.Second, "length of one timed run")
+	rounds := fs.Int("rounds", 3, "alternating rounds per endpoint (aspgate, static, aspgate, ...)")
+	only := fs.String("only", "", "run only the scenarios whose name contains this")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "benchhttp")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	serverCPU := ""
+	if tasksetWorks() {
+		serverCPU = "0"
+	}
+	raised := "1000000000"
+	g, err := startGate(*bin, dir, serverCPU, "--dispatch=false", "--limit-recipient-minute", raised,
+		"--limit-recipient-hour", raised, "--limit-client-hour", raised)
+	if err != nil {
+		return err
+	}
+	defer g.stop()
+	var known []request
+	for i := range 16 {
+		phone := fmt.Sprintf("7999100%04d", i)
+		if _, err := g.addUser(fmt.Sprintf("bench%02d", i), fmt.Sprintf("bench%02d@example.com", i), phone); err != nil {
+			return err
+		}
+		known = append(known, request{"POST", "/api/user/RememberMessage", "application/json", "", `{"Phone":` + phone + `}`})
+	}
+	ereaderID, err := g.addUser("reader", "reader@example.com", "79992000000")
+	if err != nil {
+		return err
+	}
+	// A live code for the reader, so that a wrong code is checked against it.
+	if _, _, err := send(oneConnClient(), "http://"+g.addr, request{"POST", "/api/user/RememberMessage", "application/json", "", `{"Phone":79992000000}`}); err != nil {
+		return err
+	}
+	var unknown []request
+	for i := range 16 {
+		unknown = append(unknown, request{"POST", "/api/user/RememberMessage", "application/json", "", fmt.Sprintf(`{"Phone":7999300%04d}`, i)})
+	}
+
+	static := pinned(serverCPU, *self, "static")
+	out, err := static.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := static.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = static.Process.Kill(); _ = static.Wait() }()
+	staticAddr, err := readLine(out)
+	if err != nil {
+		return fmt.Errorf("static server: %w", err)
+	}
+
+	const json, xml = "application/json", "application/xml"
+	badModel := `{"UserId":"not a number","Code":"1","NewPassword":"x"}`
+	badModelXML := `<ResetPasswordBindingModel xmlns="http://schemas.datacontract.org/2004/07/CSAeReader.API.eReaderAPI.Models"><UserId>x</UserId></ResetPasswordBindingModel>`
+	scenarios := []scenario{
+		{"404 json", []request{{"GET", "/api/nothing/here", "", json, ""}}, 404, 0.8, 10 * time.Millisecond},
+		{"404 xml", []request{{"GET", "/api/nothing/here", "", xml, ""}}, 404, 0.6, 10 * time.Millisecond},
+		{"405 json", []request{{"GET", "/api/user/RememberMessage", "", json, ""}}, 405, 0.8, 10 * time.Millisecond},
+		{"405 xml", []request{{"GET", "/api/user/RememberMessage", "", xml, ""}}, 405, 0.6, 10 * time.Millisecond},
+		{"400 model json", []request{{"POST", "/api/Account/ResetPassword", json, json, badModel}}, 400, 0.8, 10 * time.Millisecond},
+		{"400 model xml", []request{{"POST", "/api/Account/ResetPassword", xml, xml, badModelXML}}, 400, 0.6, 10 * time.Millisecond},
+		{"415 json", []request{{"POST", "/api/user/RememberMessage", "text/plain", json, "x"}}, 415, 0.8, 10 * time.Millisecond},
+		{"415 xml", []request{{"POST", "/api/user/RememberMessage", "text/plain", xml, "x"}}, 415, 0.6, 10 * time.Millisecond},
+		{"RememberMessage known", known, 200, 0.3, 10 * time.Millisecond},
+		{"RememberMessage unknown", unknown, 200, 0.3, 10 * time.Millisecond},
+		{"ereader wrong code", []request{{"POST", "/api/Account/ResetPassword", json, json,
+			fmt.Sprintf(`{"UserId":%d,"Code":"000000","NewPassword":"Brand-new-pass-1"}`, ereaderID)}}, 400, 0.3, 10 * time.Millisecond},
+	}
+	pin := "no (taskset unavailable: servers and load share the CPUs)"
+	if serverCPU != "" {
+		pin = "servers on CPU 0, load on CPU 1"
+	}
+	fmt.Printf("benchhttp load: %d connections, %d rounds of %v per server, alternating; %s\n\n", *conns, *rounds, *dur, pin)
+	fmt.Println("| endpoint | aspgate req/s | static req/s | ratio | target | p50 | p99 | errors |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+	missed := 0
+	for _, sc := range scenarios {
+		if *only != "" && !strings.Contains(sc.name, *only) {
+			continue
+		}
+		// Warm both up (connections, caches) before the timed rounds.
+		drive("http://"+g.addr, sc, *conns, *dur/4)
+		drive("http://"+staticAddr, scenario{requests: sc.requests}, *conns, *dur/4)
+		var ratios []float64
+		var gateRes, staticRes []result
+		for range *rounds {
+			a := drive("http://"+g.addr, sc, *conns, *dur)
+			s := drive("http://"+staticAddr, scenario{requests: sc.requests}, *conns, *dur)
+			gateRes, staticRes = append(gateRes, a), append(staticRes, s)
+			ratios = append(ratios, a.rps/s.rps)
+		}
+		mid := medianIndex(ratios)
+		a, s := gateRes[mid], staticRes[mid]
+		var errs int64
+		for _, r := range gateRes {
+			errs += r.errors
+		}
+		mark := ""
+		if ratios[mid] < sc.target || (sc.p99 > 0 && a.p99 >= sc.p99) {
+			mark = " (missed)"
+			missed++
+		}
+		fmt.Printf("| %s | %.0f | %.0f | %.2f%s | ≥ %.1f | %s | %s | %d |\n", sc.name, a.rps, s.rps, ratios[mid], mark, sc.target,
+			ms(a.p50), ms(a.p99), errs)
+	}
+	fmt.Printf("\n%d target(s) missed\n", missed)
+	_ = exec.ErrNotFound
+	return nil
+}
+
+func medianIndex(v []float64) int {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case v[a] < v[b]:
+			return -1
+		case v[a] > v[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[len(idx)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
