@@ -104,17 +104,21 @@ func AccessLog(log *slog.Logger, obs Observer, proxies *Proxies) echo.Middleware
 					in.Outcome = account.OutcomeBadRequest
 				}
 			}
-			attrs := []any{"method", r.Method, "path", redactPath(r.URL.Path), "status", status,
-				"duration_ms", float64(d.Microseconds()) / 1000, "app", in.App, "endpoint", in.Endpoint,
-				"format", in.Format, "outcome", string(in.Outcome)}
-			if in.Limit != "" {
-				attrs = append(attrs, "limit", in.Limit)
+			if log.Enabled(ctx, slog.LevelInfo) {
+				var buf [13]slog.Attr
+				attrs := append(buf[:0], slog.String("method", r.Method), slog.String("path", redactPath(r.URL.Path)),
+					slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+					slog.String("app", in.App), slog.String("endpoint", in.Endpoint), slog.String("format", in.Format),
+					slog.String("outcome", string(in.Outcome)))
+				if in.Limit != "" {
+					attrs = append(attrs, slog.String("limit", in.Limit))
+				}
+				attrs = append(attrs, slog.String("client", in.Client))
+				if in.Peer != in.Client {
+					attrs = append(attrs, slog.String("peer", in.Peer))
+				}
+				log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 			}
-			attrs = append(attrs, "client", in.Client)
-			if in.Peer != in.Client {
-				attrs = append(attrs, "peer", in.Peer)
-			}
-			log.InfoContext(ctx, "request", attrs...)
 			if obs != nil {
 				obs.ObserveRequest(in.App, in.Endpoint, in.Format, status, string(in.Outcome), in.Limit, d)
 			}

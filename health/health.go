@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,8 @@ type Admin struct {
 	Metrics http.Handler // nil: no /metrics
 	// Timeout bounds each readiness check (default 2s).
 	Timeout time.Duration
+	// Debug, when set, answers /debug/pprof/ (Go's profiler; --admin-pprof).
+	Debug http.Handler
 
 	draining atomic.Bool
 }
@@ -39,6 +42,10 @@ type status struct {
 // ServeHTTP routes /healthz, /readyz and /metrics (GET or HEAD); anything else is 404.
 func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if a.Debug != nil && strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
+		a.Debug.ServeHTTP(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/healthz", "/readyz", "/metrics":
 	default:

@@ -7,8 +7,8 @@ package metrics
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,9 +29,11 @@ type Labels struct {
 // Metrics holds the registry and the instruments.
 type Metrics struct {
 	reg       *prometheus.Registry
-	labels    Labels
-	outcomes  []string
-	limits    []string
+	apps      map[string]bool
+	endpoints map[string]bool
+	outcomes  map[string]bool
+	limits    map[string]bool
+	series    sync.Map // requestKey -> *requestSeries
 	requests  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 	outcome   *prometheus.CounterVec
@@ -42,11 +44,11 @@ type Metrics struct {
 
 // New makes the registry with the Go and process collectors and build information.
 func New(l Labels, version, revision string) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), labels: l}
+	m := &Metrics{reg: prometheus.NewRegistry(), apps: set(l.Apps), endpoints: set(l.Endpoints), outcomes: map[string]bool{},
+		limits: set(account.LimitNames())}
 	for _, o := range account.Outcomes() {
-		m.outcomes = append(m.outcomes, string(o))
+		m.outcomes[string(o)] = true
 	}
-	m.limits = account.LimitNames()
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "requests_total",
 		Help: "Requests answered, by app, route, response format and HTTP status."}, []string{"app", "endpoint", "format", "status"})
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "request_duration_seconds",
@@ -71,7 +73,7 @@ func New(l Labels, version, revision string) *Metrics {
 	for _, kind := range []string{"read", "write"} {
 		m.txSeconds.WithLabelValues(kind)
 	}
-	for _, lim := range m.limits {
+	for _, lim := range account.LimitNames() {
 		m.refusals.WithLabelValues(lim)
 	}
 	return m
@@ -85,30 +87,67 @@ func (m *Metrics) Handler() http.Handler {
 // Registry is the registry, for tests and for more collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-func bounded(v string, allowed []string) string {
-	if v == "" || slices.Contains(allowed, v) {
-		if v == "" {
-			return "none"
-		}
+func set(values []string) map[string]bool {
+	m := make(map[string]bool, len(values))
+	for _, v := range values {
+		m[v] = true
+	}
+	return m
+}
+
+var formats = map[string]bool{"json": true, "xml": true}
+
+func bounded(v string, allowed map[string]bool) string {
+	switch {
+	case v == "":
+		return "none"
+	case allowed[v]:
 		return v
 	}
 	return "other"
 }
 
+// requestKey is one combination of a request's label values (bounded, so the cache is too).
+type requestKey struct {
+	app, endpoint, format, outcome, limit string
+	status                                int
+}
+
+// requestSeries are the series a requestKey counts in, looked up once.
+type requestSeries struct {
+	requests, outcome, refusal prometheus.Counter
+	duration                   prometheus.Observer
+}
+
 // ObserveRequest counts one answered request (handlers.Observer).
 func (m *Metrics) ObserveRequest(app, endpoint, format string, status int, outcome, limit string, d time.Duration) {
-	app = bounded(app, m.labels.Apps)
-	endpoint = bounded(endpoint, m.labels.Endpoints)
-	format = bounded(format, []string{"json", "xml"})
-	code := "other"
-	if status >= 100 && status <= 599 {
-		code = strconv.Itoa(status)
+	if status < 100 || status > 599 {
+		status = 0
 	}
-	m.requests.WithLabelValues(app, endpoint, format, code).Inc()
-	m.duration.WithLabelValues(app, endpoint).Observe(d.Seconds())
-	m.outcome.WithLabelValues(app, bounded(outcome, m.outcomes)).Inc()
+	k := requestKey{bounded(app, m.apps), bounded(endpoint, m.endpoints), bounded(format, formats), bounded(outcome, m.outcomes),
+		"", status}
 	if limit != "" {
-		m.refusals.WithLabelValues(bounded(limit, m.limits)).Inc()
+		k.limit = bounded(limit, m.limits)
+	}
+	s, ok := m.series.Load(k)
+	if !ok {
+		code := "other"
+		if k.status != 0 {
+			code = strconv.Itoa(k.status)
+		}
+		rs := &requestSeries{requests: m.requests.WithLabelValues(k.app, k.endpoint, k.format, code),
+			duration: m.duration.WithLabelValues(k.app, k.endpoint), outcome: m.outcome.WithLabelValues(k.app, k.outcome)}
+		if k.limit != "" {
+			rs.refusal = m.refusals.WithLabelValues(k.limit)
+		}
+		s, _ = m.series.LoadOrStore(k, rs)
+	}
+	rs := s.(*requestSeries)
+	rs.requests.Inc()
+	rs.duration.Observe(d.Seconds())
+	rs.outcome.Inc()
+	if rs.refusal != nil {
+		rs.refusal.Inc()
 	}
 }
 

@@ -28,7 +28,7 @@ func (db *DB) AddAPIKey(ctx context.Context, app, name string, mac []byte) error
 	if app == "" || name == "" || len(mac) == 0 {
 		return errors.New("store: an api key needs an app, a name and a MAC")
 	}
-	return db.inWrite(ctx, func(tx *sql.Tx) error {
+	return db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (app, name, mac, created_at) VALUES (?, ?, ?, ?)`,
 			app, name, mac, ms(db.now()))
 		return conflict(err)
@@ -37,7 +37,7 @@ func (db *DB) AddAPIKey(ctx context.Context, app, name string, mac []byte) error
 
 // RevokeAPIKey revokes the app's active key of that name; account.ErrNotFound when there is none.
 func (db *DB) RevokeAPIKey(ctx context.Context, app, name string) error {
-	return db.inWrite(ctx, func(tx *sql.Tx) error {
+	return db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?
 			WHERE app = ? AND name = ? AND revoked_at IS NULL`, ms(db.now()), app, name)
 		if err != nil {

@@ -24,7 +24,7 @@ func (db *DB) IssueCode(ctx context.Context, c account.NewCode, msg account.Mess
 // of a login code, else "") and queues its message, in one transaction; then wakes the dispatcher.
 func (db *DB) issueCode(ctx context.Context, userID int64, purpose, phone string, mac []byte, created, expires time.Time,
 	msg account.Message) error {
-	if err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	if err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return writeCode(ctx, tx, realTables, userID, purpose, phone, mac, created, expires, msg)
 	}); err != nil {
 		return err
@@ -62,7 +62,7 @@ func writeCode(ctx context.Context, tx *sql.Tx, t tables, userID int64, purpose,
 // IssueDecoyCode makes IssueCode's writes on the decoy tables (see migration 0005), for an unknown
 // account; the message keeps no address and no secret.
 func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account.Message) error {
-	if err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	if err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return writeCode(ctx, tx, decoyTables, decoyUser, c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, decoyMessage(msg))
 	}); err != nil {
 		return fmt.Errorf("store: issue decoy code: %w", err)
@@ -72,7 +72,7 @@ func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account
 
 // CountDecoyAttempt makes CountAttempt's write on the decoy tables: an attempt on the live decoy code.
 func (db *DB) CountDecoyAttempt(ctx context.Context, purpose string) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `UPDATE decoy_codes SET attempts = attempts + 1 WHERE id =
 			(SELECT id FROM decoy_codes WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL)
@@ -120,7 +120,7 @@ func (db *DB) LiveCode(ctx context.Context, userID int64, purpose string) (*acco
 // for an unknown code.
 func (db *DB) CountAttempt(ctx context.Context, codeID int64) (int, error) {
 	var n int
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `UPDATE codes SET attempts = attempts + 1 WHERE id = ? RETURNING attempts`,
 			codeID).Scan(&n)
 	})
@@ -137,7 +137,7 @@ func (db *DB) CountAttempt(ctx context.Context, codeID int64) (int, error) {
 // one transaction. The consuming UPDATE decides who wins a race: a code that is used, superseded, expired
 // at now or not the user's affects no row and gives account.ErrCodeRejected, with nothing changed.
 func (db *DB) ResetPassword(ctx context.Context, codeID, userID int64, newHash string, now time.Time) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := ms(now)
 		res, err := tx.ExecContext(ctx, `UPDATE codes SET used_at = ?
 			WHERE id = ? AND user_id = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?`,
@@ -164,7 +164,9 @@ func (db *DB) ResetPassword(ctx context.Context, codeID, userID int64, newHash s
 // IssueChangeRequest stores a new change request, marks the user's earlier live ones superseded and
 // queues the message, in one transaction.
 func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error { return writeChangeRequest(ctx, tx, realTables, r.UserID, r, msg) })
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return writeChangeRequest(ctx, tx, realTables, r.UserID, r, msg)
+	})
 	if err != nil {
 		return fmt.Errorf("store: issue change request: %w", conflict(err))
 	}
@@ -174,7 +176,7 @@ func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest
 
 // IssueDecoyChangeRequest makes IssueChangeRequest's writes on the decoy tables, for an unknown account.
 func (db *DB) IssueDecoyChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return writeChangeRequest(ctx, tx, decoyTables, decoyUser, r, decoyMessage(msg))
 	})
 	if err != nil {
@@ -222,7 +224,7 @@ func (db *DB) ChangeRequestByMAC(ctx context.Context, mac []byte) (*account.Chan
 // gives account.ErrChangeRequestNotFound, one that expired at now account.ErrChangeRequestExpired; either
 // way nothing changes.
 func (db *DB) ChangePassword(ctx context.Context, requestID, userID int64, newHash string, now time.Time, audit account.Audit) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := ms(now)
 		res, err := tx.ExecContext(ctx, `UPDATE change_requests SET used_at = ?
 			WHERE id = ? AND user_id = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?`,

@@ -50,7 +50,7 @@ func TestLimiterCostIsFlat(t *testing.T) {
 	}
 	type cost struct{ take, refuse float64 }
 	measure := func() cost {
-		return cost{testing.AllocsPerRun(200, take), testing.AllocsPerRun(200, refuse)}
+		return cost{testing.AllocsPerRun(500, take), testing.AllocsPerRun(500, refuse)}
 	}
 
 	base := measure()
@@ -72,9 +72,9 @@ func TestLimiterCostIsFlat(t *testing.T) {
 	}
 	at100k := measure()
 	t.Logf("allocations per check (take, refuse): 0 counted %v, 1,000 counted %v, 100,000 counted %v", base, at1k, at100k)
-	// database/sql's pools make a few allocations come and go with the garbage collector; a check whose
-	// work grew with the volume would differ by the volume, not by a handful.
-	near := func(a, b float64) bool { return a-b <= 5 && b-a <= 5 }
+	// database/sql's pools and the write batcher make a few allocations come and go with the garbage
+	// collector; a check whose work grew with the volume would differ by the volume, not by a handful.
+	near := func(a, b float64) bool { slack := max(8, b/10); return a-b <= slack && b-a <= slack }
 	for name, c := range map[string]cost{"1,000": at1k, "100,000": at100k} {
 		if !near(c.take, base.take) || !near(c.refuse, base.refuse) {
 			t.Errorf("with %s sends counted a check allocates %v, with none %v", name, c, base)
@@ -89,9 +89,12 @@ func TestLimiterCostIsFlat(t *testing.T) {
 
 	// The plans: every counter reached by its full primary key; pruning by the tat index, a bounded batch.
 	want := map[string][]string{
-		"read":   {"SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)"},
-		"take":   {"SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)"},
-		"charge": {"SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)"},
+		"read": {"MULTI-INDEX OR", "INDEX 1", "SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)",
+			"INDEX 2", "SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)",
+			"INDEX 3", "SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)"},
+		// An UPSERT's conflict search is its primary key's, and not shown: only the rows it reads from are.
+		"take":   {"SCAN 3-ROW VALUES CLAUSE"},
+		"charge": {"SCAN 3-ROW VALUES CLAUSE"},
 		"prune": {"SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)", "LIST SUBQUERY",
 			"SEARCH rate_limits USING COVERING INDEX rate_limits_tat (tat<?)"},
 	}
@@ -120,15 +123,12 @@ func TestLimiterCostIsFlat(t *testing.T) {
 				got[i] = "LIST SUBQUERY" // the subquery's number is SQLite's own
 			}
 		}
-		if name == "take" || name == "charge" {
-			got = nonEmpty(got) // an UPSERT's conflict search is implicit; only a scan would show
-		}
 		for _, d := range got {
-			if strings.HasPrefix(d, "SCAN") {
-				t.Errorf("%s scans: %q", name, got)
+			if strings.HasPrefix(d, "SCAN rate_limits") {
+				t.Errorf("%s scans the counters: %q", name, got)
 			}
 		}
-		if name != "take" && name != "charge" && !equalStrings(got, want[name]) {
+		if !equalStrings(nonEmpty(got), want[name]) {
 			t.Errorf("%s plan %q, want %q", name, got, want[name])
 		}
 	}
@@ -202,5 +202,51 @@ func TestRefusalDoesNotWaitForTheWriter(t *testing.T) {
 	fresh := []account.Limit{{Name: account.LimitRecipientMinute, Key: "to:fresh", Window: time.Minute, Max: 1}}
 	if _, err := db.TakeSend(ctx, t0.Add(time.Second), fresh); err == nil {
 		t.Fatal("a send was recorded while another connection held the write lock")
+	}
+}
+
+// TestExhaustedLimitsFromAnotherProcess: a budget spent through one handle is refused by another, first
+// from the counter and from then on from memory (even while the write lock is held elsewhere), and
+// admits again once the counter has refilled.
+func TestExhaustedLimitsFromAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "aspgate.db")
+	a := mustOpen(t, path)
+	b, err := store.Open(ctx, path, store.Options{BusyTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	lim := []account.Limit{{Name: account.LimitRecipientHour, Key: "to:x", Window: time.Hour, Max: 2}}
+	for i := range 2 {
+		if refused, err := a.TakeSend(ctx, t0, lim); err != nil || refused != nil {
+			t.Fatalf("send %d through a: %v, %v", i, refused, err)
+		}
+	}
+	if refused, err := b.TakeSend(ctx, t0.Add(time.Minute), lim); err != nil || refused == nil {
+		t.Fatalf("b's first check: %v, %v", refused, err)
+	}
+	conn, err := mustRaw(t, path).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if refused, err := b.TakeSend(ctx, t0.Add(2*time.Minute), lim); err != nil || refused == nil {
+		t.Fatalf("b's second check, with the write lock held elsewhere: %v, %v", refused, err)
+	}
+	if ok, err := b.LimitAllows(ctx, t0.Add(2*time.Minute), lim); err != nil || ok {
+		t.Fatalf("LimitAllows: %v, %v", ok, err)
+	}
+	conn.ExecContext(ctx, "ROLLBACK")
+	conn.Close()
+	// Two sends at t0 with an interval of 30 minutes: tat = t0 + 60 min, tolerance 30 min: one admits from
+	// t0 + 30 min.
+	if refused, err := b.TakeSend(ctx, t0.Add(30*time.Minute-time.Millisecond), lim); err != nil || refused == nil {
+		t.Fatalf("just before the refill: %v, %v", refused, err)
+	}
+	if refused, err := b.TakeSend(ctx, t0.Add(30*time.Minute), lim); err != nil || refused != nil {
+		t.Fatalf("at the refill: %v, %v", refused, err)
 	}
 }

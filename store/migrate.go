@@ -75,7 +75,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			newest, all[len(all)-1].version)
 	}
 	for _, m := range all {
-		err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
 				return err

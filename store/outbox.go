@@ -129,7 +129,7 @@ func (db *DB) PendingOutbox(ctx context.Context) ([]OutboxRow, error) {
 // process again and again still ends dead instead of being retried forever.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int) ([]account.QueuedMessage, error) {
 	var rows []OutboxRow
-	err := db.inWrite(ctx, func(tx *sql.Tx) (err error) {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
 		rows, err = queryOutbox(ctx, tx, `UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_at = ?
 			WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
 				ORDER BY next_attempt_at, id LIMIT ?)
@@ -165,7 +165,7 @@ func (db *DB) MarkDead(ctx context.Context, id int64, now time.Time, lastError s
 }
 
 func (db *DB) settle(ctx context.Context, what, q string, args ...any) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (db *DB) ReleaseClaims(ctx context.Context, now time.Time) (int, error) {
 // PruneOutbox deletes sent and dead messages created before cutoff and says how many went.
 func (db *DB) PruneOutbox(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ?`, ms(cutoff))
 		if err != nil {
 			return err

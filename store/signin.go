@@ -12,10 +12,6 @@ import (
 	"aspgate/account"
 )
 
-// pruneBatch is how many stale guard or counter rows a write removes on its way: enough to keep the tables
-// at the size of their live keys, few enough to keep each write short.
-const pruneBatch = 16
-
 // SignInAttempt is ONLYOFFICE's BruteForceLoginManager.Increment for key (see account.TwoFactorStore). A
 // blocked key is answered from a read, without waiting for the writer. rule.Attempts <= 0 turns it off.
 func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule account.SignInRule) (bool, error) {
@@ -34,7 +30,7 @@ func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule
 		return false, nil
 	}
 	allowed := false
-	err = db.inWrite(ctx, func(tx *sql.Tx) error {
+	err = db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var list string
 		blocked = 0
 		err := tx.QueryRowContext(ctx, `SELECT attempts, blocked_until FROM signin_guard WHERE key = ?`, key).Scan(&list, &blocked)
@@ -61,9 +57,7 @@ func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule
 				expires_at = excluded.expires_at`, key, formatTimes(recent), blocked, expires); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM signin_guard WHERE key IN
-			(SELECT key FROM signin_guard WHERE expires_at < ? LIMIT ?)`, at, pruneBatch)
-		return err
+		return nil // stale guards go in the maintenance loop's PruneLimits
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: sign-in guard: %w", err)
@@ -76,7 +70,7 @@ func (db *DB) SignInSucceeded(ctx context.Context, key string, now time.Time, ru
 	if rule.Attempts <= 0 {
 		return nil
 	}
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var list string
 		err := tx.QueryRowContext(ctx, `SELECT attempts FROM signin_guard WHERE key = ?`, key).Scan(&list)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -47,13 +47,17 @@ type Options struct {
 
 // DB is the SQLite store.
 type DB struct {
-	write *sql.DB // exactly one connection: BEGIN IMMEDIATE, all writes
+	write *sql.DB // exactly one connection: BEGIN IMMEDIATE, all writes (through the batcher)
 	read  *sql.DB // query-only pool
+	ckpt  *sql.DB // one connection for WAL checkpoints
 	now   func() time.Time
 	path  string
 
-	onEnqueue func()
-	observeTx func(write bool, d time.Duration)
+	onEnqueue    func()
+	observeTx    func(write bool, d time.Duration)
+	batch        *batcher
+	checkpointer *checkpointer
+	exhausted    exhaustedLimits
 }
 
 // Open opens (creating it when missing) the database file at path and applies the pending migrations.
@@ -104,6 +108,20 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// The writer never checkpoints: a COMMIT that crossed the WAL's size would copy it into the database
+	// file (and fsync it) while every queued write waits. The checkpointer does it beside the writer.
+	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	ck, err := sql.Open("sqlite3", dsn(path, url.Values{"_busy_timeout": {busy}, "_synchronous": {sync}}))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxLifetime(0)
 
 	r, err := sql.Open("sqlite3", dsn(path, url.Values{
 		"_foreign_keys":    {"on"},
@@ -114,12 +132,20 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}))
 	if err != nil {
 		w.Close()
+		ck.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 
-	db := &DB{write: w, read: r, now: opts.Now, path: path, onEnqueue: opts.OnEnqueue, observeTx: opts.ObserveTx}
+	db := &DB{write: w, read: r, ckpt: ck, now: opts.Now, path: path, onEnqueue: opts.OnEnqueue, observeTx: opts.ObserveTx}
+	if db.batch, err = newBatcher(db); err != nil {
+		w.Close()
+		ck.Close()
+		r.Close()
+		return nil, err
+	}
+	db.checkpointer = newCheckpointer(db)
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -170,7 +196,7 @@ func createPrivate(path string) error {
 // reported as ErrScrubIncomplete, to be retried.
 func (db *DB) Scrub(ctx context.Context) error {
 	var busy, logFrames, checkpointed int
-	if err := db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+	if err := db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
 		return fmt.Errorf("store: scrub: %w", err)
 	}
 	if busy != 0 {
@@ -196,7 +222,9 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the read pool and then the writer, which checkpoints the WAL.
 func (db *DB) Close() error {
-	err1 := db.read.Close()
+	db.batch.close()
+	db.checkpointer.close()
+	err1 := errors.Join(db.read.Close(), db.ckpt.Close())
 	_, _ = db.write.Exec("PRAGMA optimize")
 	err2 := db.write.Close()
 	return errors.Join(err1, err2)
@@ -246,21 +274,17 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 	return nil
 }
 
-// inWrite runs fn in a transaction on the writer (BEGIN IMMEDIATE) and commits when fn returns nil.
-func (db *DB) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	defer db.timeTx(true, time.Now())
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+// inWrite runs fn as one write transaction (see batch.go: it may share its SQLite transaction with other
+// writes, each in its own savepoint) and keeps its writes when it returns nil. fn must use the context it
+// is given, which carries ctx's values but is never cancelled: cancelling a statement would interrupt
+// the whole shared transaction. ctx is honoured until fn starts.
+func (db *DB) inWrite(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return db.batch.submit(ctx, func(ctx context.Context, tx *sql.Tx) (bool, error) {
+		if err := fn(ctx, tx); err != nil {
+			return false, err
+		}
+		return true, nil
+	})
 }
 
 func (db *DB) timeTx(write bool, start time.Time) {
@@ -271,28 +295,15 @@ func (db *DB) timeTx(write bool, start time.Time) {
 
 // inWriteRollback is inWrite for a transaction that may decide to keep nothing: fn returns false to roll
 // it back (without an error).
-func (db *DB) inWriteRollback(ctx context.Context, fn func(tx *sql.Tx) (bool, error)) error {
-	defer db.timeTx(true, time.Now())
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	keep, err := fn(tx)
-	if err != nil || !keep {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+func (db *DB) inWriteRollback(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) (bool, error)) error {
+	return db.batch.submit(ctx, fn)
 }
 
 // execCount runs one write statement in its own transaction and says how many rows it changed; what
 // names it in the error.
 func (db *DB) execCount(ctx context.Context, what, q string, args ...any) (int, error) {
 	var n int64
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err

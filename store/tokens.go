@@ -16,7 +16,7 @@ import (
 
 // IssueAPIToken stores a token by its MAC.
 func (db *DB) IssueAPIToken(ctx context.Context, t account.NewAPIToken) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error { return insertAPIToken(ctx, tx, t) })
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertAPIToken(ctx, tx, t) })
 	if err != nil {
 		return fmt.Errorf("store: issue api token: %w", err)
 	}
@@ -60,7 +60,7 @@ func (db *DB) APITokenByMAC(ctx context.Context, mac []byte) (*account.APIToken,
 
 // RevokeAPIToken revokes the token with this MAC; an unknown or already revoked token is no error.
 func (db *DB) RevokeAPIToken(ctx context.Context, mac []byte, now time.Time) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE mac = ? AND revoked_at IS NULL`,
 			ms(now), mac)
 		return err

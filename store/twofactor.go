@@ -51,7 +51,7 @@ func (db *DB) TwoFactorState(ctx context.Context, userID int64) (*account.TwoFac
 // failure did not lock).
 func (db *DB) RecordTwoFactorFailure(ctx context.Context, userID int64, now time.Time, lockAfter int, lockFor time.Duration) (time.Time, error) {
 	var until time.Time
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := ms(now)
 		var n int
 		err := tx.QueryRowContext(ctx, `INSERT INTO user_twofactor (user_id, failures, updated_at) VALUES (?, 1, ?)
@@ -77,7 +77,7 @@ func (db *DB) RecordTwoFactorFailure(ctx context.Context, userID int64, now time
 // SetTOTPSecret enrols an authenticator app with the sealed secret, or removes the enrolment when sealed
 // is nil; either way the last accepted time step is forgotten. account.ErrNotFound for an unknown user.
 func (db *DB) SetTOTPSecret(ctx context.Context, userID int64, sealed []byte, now time.Time) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := userExists(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (db *DB) LiveLoginCode(ctx context.Context, userID int64) (*account.LoginCo
 // still the one the code was checked against (no re-enrolment meanwhile) and 2FA is not locked at the
 // token's creation time; otherwise account.ErrAuthFailed and nothing changes.
 func (db *DB) CompleteTOTPLogin(ctx context.Context, l account.TOTPLogin) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := ms(l.Token.CreatedAt)
 		res, err := tx.ExecContext(ctx, `UPDATE user_twofactor SET totp_last_step = ?, failures = 0, locked_until = NULL,
 			updated_at = ?
@@ -168,7 +168,7 @@ func (db *DB) CompleteTOTPLogin(ctx context.Context, l account.TOTPLogin) error 
 // whose 2FA is locked, gives account.ErrAuthFailed; a pending phone that is another user's gives
 // account.ErrPhoneTaken. Nothing changes then.
 func (db *DB) CompleteSMSLogin(ctx context.Context, l account.SMSLogin) error {
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := ms(l.Token.CreatedAt)
 		res, err := tx.ExecContext(ctx, `UPDATE codes SET used_at = ?
 			WHERE id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL

@@ -61,11 +61,13 @@ const decoyUserRow = `0, '00000000-0000-0000-0000-000000000000', 'decoy-user-nam
 	'$argon2id$v=19$m=65536,t=3,p=2$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'`
 
 // findUser reads one user; where is a constant condition of this package, arg its only parameter. The
-// query always yields the decoy row beside the match (sorted after it), and the first row is decoded
-// either way: a miss is ErrNotFound after the same work as a hit.
+// query yields the match, else the decoy row (a compound SELECT runs its parts in order, and LIMIT 1 stops
+// it at the first row), and that one row is decoded either way: a miss is ErrNotFound after the same work
+// as a hit. The decoy column says which it was, so an order SQLite did not keep could only hide a user,
+// never show the decoy as one.
 func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*account.User, error) {
-	row := tx.QueryRowContext(ctx, `SELECT * FROM (SELECT `+userColumns+`, 0 AS decoy FROM users WHERE `+where+`
-		UNION ALL SELECT `+decoyUserRow+`, 1) ORDER BY decoy LIMIT 1`, arg)
+	row := tx.QueryRowContext(ctx, `SELECT `+userColumns+`, 0 FROM users WHERE `+where+`
+		UNION ALL SELECT `+decoyUserRow+`, 1 LIMIT 1`, arg)
 	var decoy bool
 	var (
 		u                            account.User
@@ -188,7 +190,7 @@ func (db *DB) AddUser(ctx context.Context, u NewUser) (int64, string, error) {
 	}
 	uid := FormatUID(NewUID())
 	var id int64
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if u.OperatorID != nil {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM operators WHERE id = ?`, *u.OperatorID).Scan(&n); err != nil {
@@ -220,7 +222,7 @@ func (db *DB) AddUser(ctx context.Context, u NewUser) (int64, string, error) {
 
 // AddOperator adds a mobile operator; a taken id gives a *ConflictError.
 func (db *DB) AddOperator(ctx context.Context, id int64, name string) error {
-	return db.inWrite(ctx, func(tx *sql.Tx) error {
+	return db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO operators (id, name, created_at) VALUES (?, ?, ?)`, id, name, ms(db.now()))
 		return conflict(err)
 	})

@@ -68,7 +68,7 @@ func mustServeDB(t *testing.T, db string, extra ...string) *e2e {
 			}
 		}
 	})
-	logged := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
+	logged := func() string { s.flushLogs(); mu.Lock(); defer mu.Unlock(); return logs.String() }
 	return &e2e{t: t, base: "http://" + s.Addr(), aries: "http://" + s.AppAddr("aries"), db: db,
 		http: &http.Client{Timeout: 30 * time.Second}, logs: logged, srv: s}
 }

@@ -50,7 +50,7 @@ func startServer(t *testing.T, args ...string) *running {
 		t.Fatal(err)
 	}
 	r := &running{s: s, cancel: cancel, done: make(chan error, 1),
-		logs: func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }}
+		logs: func() string { s.flushLogs(); mu.Lock(); defer mu.Unlock(); return logs.String() }}
 	go func() { r.done <- s.serve(ctx) }()
 	t.Cleanup(func() {
 		cancel()

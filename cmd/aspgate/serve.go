@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -61,6 +62,7 @@ type serveConfig struct {
 	tlsCert         string
 	tlsKey          string
 	shutdownDelay   time.Duration
+	adminPprof      bool
 }
 
 // proxyFlags collects repeated --trusted-proxy flags.
@@ -142,6 +144,8 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 		"comma-separated `apps` the combined listener answers (lcmanager, r7office, customer, ereader, aries); empty: all (env ASPGATE_APPS)")
 	fs.StringVar(&c.adminAddr, "admin-addr", envString("ASPGATE_ADMIN_ADDR", "127.0.0.1:9090"),
 		"`address` of the admin listener (/healthz, /readyz, /metrics), never on a legacy listener; empty: none (env ASPGATE_ADMIN_ADDR)")
+	fs.BoolVar(&c.adminPprof, "admin-pprof", envBool("ASPGATE_ADMIN_PPROF"),
+		"also serve Go's profiler at /debug/pprof/ on the admin listener (env ASPGATE_ADMIN_PPROF)")
 	fs.Var(&c.proxies, "trusted-proxy", "`CIDR` range (or address) of a reverse proxy whose forwarding header gives the client address "+
 		"for limits, logs and audit (repeatable, or comma-separated in env ASPGATE_TRUSTED_PROXY); none: the peer is the client")
 	fs.StringVar(&c.proxyHeader, "proxy-header", envString("ASPGATE_PROXY_HEADER", "X-Forwarded-For"),
@@ -294,6 +298,7 @@ type server struct {
 	admin     *adminListener       // nil with --admin-addr ""
 	cert      *listen.Certificate  // nil without --tls-cert
 	hup       chan os.Signal
+	logOut    *bufferedLog
 }
 
 // listener is one bound address and the HTTP server answering on it.
@@ -312,6 +317,17 @@ type adminListener struct {
 
 // openServer builds the server and binds its addresses; serve then answers until ctx ends.
 func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server, error) {
+	out := newBufferedLog(logOut)
+	s, err := buildServer(ctx, cfg, out)
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// buildServer is openServer with the log output made.
+func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*server, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return nil, fmt.Errorf("log level: %w", err)
@@ -332,7 +348,7 @@ func openServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*server
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log}
+	s := &server{cfg: cfg, log: log, logOut: logOut}
 	if cfg.tlsCert != "" {
 		if s.cert, err = listen.LoadCertificate(cfg.tlsCert, cfg.tlsKey); err != nil {
 			return nil, err
@@ -465,6 +481,15 @@ func (s *server) bindAdmin(m *metrics.Metrics, key []byte) error {
 			return nil
 		}},
 	}}
+	if s.cfg.adminPprof {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		h.Debug = mux
+	}
 	s.admin = &adminListener{ln: ln, health: h, http: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}}
@@ -586,8 +611,12 @@ wait:
 		<-adminDone
 	}
 	s.log.Info("stopped")
+	s.logOut.Close()
 	return err
 }
+
+// flushLogs writes the buffered log lines now.
+func (s *server) flushLogs() { s.logOut.Flush() }
 
 // appIDs lists the apps, for the metrics' labels.
 func appIDs() []string {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,6 +23,7 @@ import (
 type gate struct {
 	bin, dir, db string
 	addr         string
+	admin        string // the admin listener, when started with -admin-addr
 	cmd          *exec.Cmd
 	log          *os.File
 }
@@ -58,17 +60,24 @@ func (g *gate) start(cpu string, extra ...string) error {
 		return err
 	}
 	g.log = f
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "", "--db", g.db, "--log-level", "info"}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", g.db, "--log-level", "info"}, extra...)
+	if !slices.Contains(extra, "--admin-addr") {
+		args = append(args, "--admin-addr", "")
+	}
 	g.cmd = pinned(cpu, g.bin, args...)
 	g.cmd.Stdout, g.cmd.Stderr = f, f
 	if err := g.cmd.Start(); err != nil {
 		return err
 	}
 	re := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+	adminRE := regexp.MustCompile(`"msg":"admin listening","addr":"([^"]+)"`)
 	for range 400 {
 		b, _ := os.ReadFile(logPath)
 		if m := re.FindSubmatch(b); m != nil {
 			g.addr = string(m[1])
+			if m := adminRE.FindSubmatch(b); m != nil {
+				g.admin = string(m[1])
+			}
 			return nil
 		}
 		time.Sleep(25 * time.Millisecond)

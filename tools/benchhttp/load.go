@@ -3,10 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -52,10 +54,30 @@ type result struct {
 	p50, p99  time.Duration
 	errors    int64
 	completed int64
+	cpuPerReq time.Duration // the server process's CPU time (user + system) per request; 0 when unknown
 }
 
-// drive sends the scenario's requests on conns connections for d and measures them.
-func drive(base string, sc scenario, conns int, d time.Duration) result {
+// cpuTime is a process's user + system CPU time from /proc (which, unlike wall time, a virtual machine's
+// stolen time does not inflate); 0 where /proc is not there.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	var ut, st int64
+	fmt.Sscan(fields[11], &ut)
+	fmt.Sscan(fields[12], &st)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// drive sends the scenario's requests on conns connections for d and measures them; pid is the server's.
+func drive(base string, pid int, sc scenario, conns int, d time.Duration) result {
+	cpu0 := cpuTime(pid)
 	var (
 		wg        sync.WaitGroup
 		mu        sync.Mutex
@@ -91,6 +113,9 @@ func drive(base string, sc scenario, conns int, d time.Duration) result {
 	elapsed := time.Since(startedAt)
 	slices.Sort(all)
 	res := result{rps: float64(ok.Load()) / elapsed.Seconds(), errors: errs.Load(), completed: ok.Load()}
+	if cpu := cpuTime(pid) - cpu0; cpu > 0 && ok.Load() > 0 {
+		res.cpuPerReq = cpu / time.Duration(ok.Load())
+	}
 	if len(all) > 0 {
 		res.p50, res.p99 = all[len(all)/2], all[len(all)*99/100]
 	}
@@ -103,8 +128,9 @@ func runLoad(args []string) error {
 	self := fs.String("self", os.Args[0], "this program (for the static server)")
 	conns := fs.Int("c", 32, "connections")
 	dur := fs.Duration("d", 2*time.Second, "length of one timed run")
-	rounds := fs.Int("rounds", 3, "alternating rounds per endpoint (aspgate, static, aspgate, ...)")
+	rounds := fs.Int("rounds", 5, "alternating rounds per endpoint (aspgate, static, aspgate, ...); the median ratio is reported")
 	only := fs.String("only", "", "run only the scenarios whose name contains this")
+	profile := fs.String("profile", "", "save a CPU profile of aspgate during each endpoint's first timed round in this folder")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,8 +144,12 @@ func runLoad(args []string) error {
 		serverCPU = "0"
 	}
 	raised := "1000000000"
-	g, err := startGate(*bin, dir, serverCPU, "--dispatch=false", "--limit-recipient-minute", raised,
-		"--limit-recipient-hour", raised, "--limit-client-hour", raised)
+	gateArgs := []string{"--dispatch=false", "--limit-recipient-minute", raised, "--limit-recipient-hour", raised,
+		"--limit-client-hour", raised}
+	if *profile != "" {
+		gateArgs = append(gateArgs, "--admin-addr", "127.0.0.1:0", "--admin-pprof")
+	}
+	g, err := startGate(*bin, dir, serverCPU, gateArgs...)
 	if err != nil {
 		return err
 	}
@@ -181,21 +211,31 @@ func runLoad(args []string) error {
 		pin = "servers on CPU 0, load on CPU 1"
 	}
 	fmt.Printf("benchhttp load: %d connections, %d rounds of %v per server, alternating; %s\n\n", *conns, *rounds, *dur, pin)
-	fmt.Println("| endpoint | aspgate req/s | static req/s | ratio | target | p50 | p99 | errors |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| endpoint | aspgate req/s | static req/s | ratio | target | p50 | p99 | static p99 | CPU/req aspgate | CPU/req static | CPU ratio | errors |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	missed := 0
 	for _, sc := range scenarios {
 		if *only != "" && !strings.Contains(sc.name, *only) {
 			continue
 		}
 		// Warm both up (connections, caches) before the timed rounds.
-		drive("http://"+g.addr, sc, *conns, *dur/4)
-		drive("http://"+staticAddr, scenario{requests: sc.requests}, *conns, *dur/4)
+		drive("http://"+g.addr, g.cmd.Process.Pid, sc, *conns, *dur/4)
+		drive("http://"+staticAddr, static.Process.Pid, scenario{requests: sc.requests}, *conns, *dur/4)
 		var ratios []float64
 		var gateRes, staticRes []result
-		for range *rounds {
-			a := drive("http://"+g.addr, sc, *conns, *dur)
-			s := drive("http://"+staticAddr, scenario{requests: sc.requests}, *conns, *dur)
+		for round := range *rounds {
+			var prof chan error
+			if *profile != "" && round == 0 {
+				prof = make(chan error, 1)
+				go func() { prof <- saveProfile(g.admin, *dur-*dur/4, filepath.Join(*profile, slug(sc.name)+".pprof")) }()
+			}
+			a := drive("http://"+g.addr, g.cmd.Process.Pid, sc, *conns, *dur)
+			if prof != nil {
+				if err := <-prof; err != nil {
+					return err
+				}
+			}
+			s := drive("http://"+staticAddr, static.Process.Pid, scenario{requests: sc.requests}, *conns, *dur)
 			gateRes, staticRes = append(gateRes, a), append(staticRes, s)
 			ratios = append(ratios, a.rps/s.rps)
 		}
@@ -210,12 +250,44 @@ func runLoad(args []string) error {
 			mark = " (missed)"
 			missed++
 		}
-		fmt.Printf("| %s | %.0f | %.0f | %.2f%s | ≥ %.1f | %s | %s | %d |\n", sc.name, a.rps, s.rps, ratios[mid], mark, sc.target,
-			ms(a.p50), ms(a.p99), errs)
+		cpuRatio := "-"
+		if a.cpuPerReq > 0 && s.cpuPerReq > 0 {
+			cpuRatio = fmt.Sprintf("%.2f", float64(s.cpuPerReq)/float64(a.cpuPerReq))
+		}
+		fmt.Printf("| %s | %.0f | %.0f | %.2f%s | ≥ %.1f | %s | %s | %s | %s | %s | %s | %d |\n", sc.name, a.rps, s.rps, ratios[mid], mark,
+			sc.target, ms(a.p50), ms(a.p99), ms(s.p99), us(a.cpuPerReq), us(s.cpuPerReq), cpuRatio, errs)
 	}
 	fmt.Printf("\n%d target(s) missed\n", missed)
 	_ = exec.ErrNotFound
 	return nil
+}
+
+// saveProfile fetches a CPU profile of d from the admin listener's /debug/pprof/profile.
+func saveProfile(admin string, d time.Duration, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, max(int(d.Seconds()), 1)))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
+}
+
+func slug(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, s)
 }
 
 func medianIndex(v []float64) int {
@@ -236,3 +308,10 @@ func medianIndex(v []float64) int {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func us(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
+}
