@@ -12,7 +12,7 @@ import (
 // APIKeyActive reports whether a key with this MAC exists for the app and is not revoked.
 func (db *DB) APIKeyActive(ctx context.Context, app string, keyMAC []byte) (bool, error) {
 	var ok bool
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys
 			WHERE mac = ? AND app = ? AND revoked_at IS NULL)`, keyMAC, app).Scan(&ok)
 	})

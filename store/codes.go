@@ -99,7 +99,7 @@ func decoyMessage(msg account.Message) account.Message {
 // attempts are the caller's to judge. ErrNotFound when there is none.
 func (db *DB) LiveCode(ctx context.Context, userID int64, purpose string) (*account.Code, error) {
 	var c account.Code
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		var exp int64
 		err := tx.QueryRowContext(ctx, `SELECT id, user_id, mac, expires_at, attempts FROM codes
 			WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND superseded_at IS NULL
@@ -202,7 +202,7 @@ func writeChangeRequest(ctx context.Context, tx *sql.Tx, t tables, userID int64,
 // when it was consumed or superseded by a newer one: either way it no longer works.
 func (db *DB) ChangeRequestByMAC(ctx context.Context, mac []byte) (*account.ChangeRequest, error) {
 	var r account.ChangeRequest
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		var exp int64
 		err := tx.QueryRowContext(ctx, `SELECT id, user_id, expires_at,
 			used_at IS NOT NULL OR superseded_at IS NOT NULL

@@ -148,7 +148,7 @@ func (db *DB) TakeSend(ctx context.Context, now time.Time, limits []account.Limi
 }
 
 // queryTats runs a statement that returns (key, window_ms, tat) rows.
-func queryTats(ctx context.Context, tx *sql.Tx, q string, args []any) (map[limitKey]int64, error) {
+func queryTats(ctx context.Context, tx reader, q string, args []any) (map[limitKey]int64, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.L
 		return false, nil
 	}
 	var tats map[limitKey]int64
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		args := make([]any, 0, 2*len(active))
 		for _, l := range active {
 			args = append(args, l.Key, l.Window.Milliseconds())

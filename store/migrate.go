@@ -107,7 +107,7 @@ type Migration struct {
 // Migrations lists the applied migrations, oldest first.
 func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 	var out []Migration
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		rows, err := tx.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
 		if err != nil {
 			return err
@@ -135,7 +135,7 @@ func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {
 func (db *DB) Ready(ctx context.Context) error {
 	all := migrations()
 	var newest int
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		return tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest)
 	})
 	if err != nil {

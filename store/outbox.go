@@ -89,7 +89,7 @@ func (db *DB) ListOutbox(ctx context.Context, limit int, states ...string) ([]Ou
 		args = append(args, limit)
 	}
 	var out []OutboxRow
-	err := db.inRead(ctx, func(tx *sql.Tx) (err error) {
+	err := db.inRead(ctx, func(tx reader) (err error) {
 		out, err = queryOutbox(ctx, tx, q, args...)
 		return err
 	})
@@ -101,7 +101,7 @@ func (db *DB) ListOutbox(ctx context.Context, limit int, states ...string) ([]Ou
 
 // queryOutbox runs a statement that yields outbox rows (a SELECT, or an UPDATE ... RETURNING, whose order
 // SQLite leaves open) and returns them in id order.
-func queryOutbox(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]OutboxRow, error) {
+func queryOutbox(ctx context.Context, tx reader, q string, args ...any) ([]OutboxRow, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule
 	}
 	at := ms(now)
 	var blocked int64
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		return tx.QueryRowContext(ctx, `SELECT blocked_until FROM signin_guard WHERE key = ?`, key).Scan(&blocked)
 	})
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

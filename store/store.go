@@ -317,15 +317,18 @@ func (db *DB) execCount(ctx context.Context, what, q string, args ...any) (int, 
 	return int(n), nil
 }
 
-// inRead runs fn in a read transaction on the query-only pool: one consistent snapshot.
-func (db *DB) inRead(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// reader is what a read runs its statement on: the query-only pool.
+type reader interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inRead runs fn, which runs exactly one statement, on the query-only pool. SQLite gives a statement a
+// consistent snapshot of its own, so no explicit transaction is opened (its BEGIN and ROLLBACK would cost
+// as much as the statement); a read that needs two statements to agree must join them into one.
+func (db *DB) inRead(ctx context.Context, fn func(q reader) error) error {
 	defer db.timeTx(false, time.Now())
-	tx, err := db.read.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
-	return fn(tx)
+	return fn(db.read)
 }
 
 // ErrDuplicate is an insert refused because the row (or one of its unique values) already exists.

@@ -33,7 +33,7 @@ func insertAPIToken(ctx context.Context, tx *sql.Tx, t account.NewAPIToken) erro
 // too (whether one is active is the caller's to judge). account.ErrNotFound when unknown.
 func (db *DB) APITokenByMAC(ctx context.Context, mac []byte) (*account.APIToken, error) {
 	var t account.APIToken
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		var (
 			uid              string
 			created, expires int64

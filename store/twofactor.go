@@ -16,7 +16,7 @@ var _ account.TwoFactorStore = (*DB)(nil)
 // account.ErrNotFound for an unknown user. Phone is the confirmed phone only while it is still the user's.
 func (db *DB) TwoFactorState(ctx context.Context, userID int64) (*account.TwoFactorState, error) {
 	var st account.TwoFactorState
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		var (
 			phone, confirmed sql.NullString
 			lastStep, fails  sql.NullInt64
@@ -112,7 +112,7 @@ func (db *DB) IssueLoginCode(ctx context.Context, c account.NewLoginCode, msg ac
 // attempts are the caller's to judge. account.ErrNotFound when there is none.
 func (db *DB) LiveLoginCode(ctx context.Context, userID int64) (*account.LoginCode, error) {
 	var c account.LoginCode
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		var (
 			exp   int64
 			phone sql.NullString

@@ -43,7 +43,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*account.User, error) {
 
 func (db *DB) userWhere(ctx context.Context, where string, arg any) (*account.User, error) {
 	var u *account.User
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		var err error
 		u, err = findUser(ctx, tx, where, arg)
 		return err
@@ -65,7 +65,7 @@ const decoyUserRow = `0, '00000000-0000-0000-0000-000000000000', 'decoy-user-nam
 // it at the first row), and that one row is decoded either way: a miss is ErrNotFound after the same work
 // as a hit. The decoy column says which it was, so an order SQLite did not keep could only hide a user,
 // never show the decoy as one.
-func findUser(ctx context.Context, tx *sql.Tx, where string, arg any) (*account.User, error) {
+func findUser(ctx context.Context, tx reader, where string, arg any) (*account.User, error) {
 	row := tx.QueryRowContext(ctx, `SELECT `+userColumns+`, 0 FROM users WHERE `+where+`
 		UNION ALL SELECT `+decoyUserRow+`, 1 LIMIT 1`, arg)
 	var decoy bool
@@ -123,7 +123,7 @@ func (db *DB) PasswordHistory(ctx context.Context, userID int64, n int) ([]strin
 		return nil, nil
 	}
 	var hashes []string
-	err := db.inRead(ctx, func(tx *sql.Tx) error {
+	err := db.inRead(ctx, func(tx reader) error {
 		rows, err := tx.QueryContext(ctx, `SELECT hash FROM password_history WHERE user_id = ?
 			ORDER BY created_at DESC, id DESC LIMIT ?`, userID, n)
 		if err != nil {
