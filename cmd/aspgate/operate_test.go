@@ -574,3 +574,30 @@ func openRaw(t *testing.T, path string) *sql.DB {
 	t.Cleanup(func() { raw.Close() })
 	return raw
 }
+
+// TestGitignoreCoversTheFiles: `make run` leaves the database, its WAL, the key, the dev inbox (codes in
+// clear) and the dispatch lock in the working tree; none of them may be committed by `git add .`.
+func TestGitignoreCoversTheFiles(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			patterns = append(patterns, strings.TrimPrefix(l, "/"))
+		}
+	}
+	for _, name := range []string{defaultDBPath, defaultDBPath + "-wal", defaultDBPath + "-shm", defaultDBPath + keyFileSuffix,
+		defaultDBPath + inboxSuffix, defaultDBPath + dispatchSuffix} {
+		ignored := false
+		for _, p := range patterns {
+			if ok, _ := filepath.Match(p, name); ok {
+				ignored = true
+			}
+		}
+		if !ignored {
+			t.Errorf("%s is not ignored by .gitignore", name)
+		}
+	}
+}
