@@ -601,3 +601,25 @@ func TestGitignoreCoversTheFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestNetHTTPAnswersOnTheLegacyListener: what Go's server refuses before any handler runs reaches the
+// client as a bare status line, never Go's words.
+func TestNetHTTPAnswersOnTheLegacyListener(t *testing.T) {
+	e := mustServe(t)
+	for request, want := range map[string]string{
+		"POST /api/user/RememberMessage HTTP/1.1\r\nHost: a b\r\n\r\n":                                         "HTTP/1.1 400 Bad Request",
+		"POST /api/user/RememberMessage HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("a", 70<<10) + "\r\n\r\n": "HTTP/1.1 431 Request Header Fields Too Large",
+	} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, request)
+		got, _ := io.ReadAll(c)
+		c.Close()
+		if string(got) != want+"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" {
+			t.Errorf("answer %q, want %q", got, want)
+		}
+	}
+}
