@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestLimiterCostIsFlat(t *testing.T) {
 				t.Errorf("%s scans the counters: %q", name, got)
 			}
 		}
-		if !equalStrings(nonEmpty(got), want[name]) {
+		if !slices.Equal(nonEmpty(got), want[name]) {
 			t.Errorf("%s plan %q, want %q", name, got, want[name])
 		}
 	}
@@ -153,18 +154,6 @@ func nonEmpty(ss []string) []string {
 		}
 	}
 	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestRefusalDoesNotWaitForTheWriter holds the write lock from another connection: a check that a limit

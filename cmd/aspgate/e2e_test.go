@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,36 +40,20 @@ func mustServe(t *testing.T, extra ...string) *e2e {
 // mustServeDB runs the server in-process on the database file db until the test ends.
 func mustServeDB(t *testing.T, db string, extra ...string) *e2e {
 	t.Helper()
-	var cfg serveConfig
-	args := append([]string{"--addr", "127.0.0.1:0", "--listen", "aries=127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--db", db, "--link-base-url", "https://reset.example/change"}, extra...)
-	if err := cfg.parse(args, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	s, err := openServer(ctx, cfg, lockedWriter{&mu, &logs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+	r := startServer(t, append([]string{"--addr", "127.0.0.1:0", "--listen", "aries=127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--db", db, "--link-base-url", "https://reset.example/change"}, extra...)...)
+	t.Cleanup(func() { // registered after startServer's, so it runs first: the server has stopped
+		if err := r.stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		for _, secret := range []string{"Brand-new-pass", "Old-password-1"} {
-			if strings.Contains(logs.String(), secret) {
+			if strings.Contains(r.logs(), secret) {
 				t.Errorf("a secret reached the logs")
 			}
 		}
 	})
-	logged := func() string { s.flushLogs(); mu.Lock(); defer mu.Unlock(); return logs.String() }
-	return &e2e{t: t, base: "http://" + s.Addr(), aries: "http://" + s.AppAddr("aries"), db: db,
-		http: &http.Client{Timeout: 30 * time.Second}, logs: logged, srv: s}
+	return &e2e{t: t, base: "http://" + r.s.Addr(), aries: "http://" + r.s.AppAddr("aries"), db: db,
+		http: &http.Client{Timeout: 30 * time.Second}, logs: r.logs, srv: r.s}
 }
 
 type lockedWriter struct {

@@ -27,12 +27,14 @@ import (
 	"time"
 )
 
-// running is a server started by startServer, which the test stops itself.
+// running is a server started in-process by startServer; it stops when the test ends, or at stop.
 type running struct {
 	s      *server
 	cancel context.CancelFunc
 	done   chan error
-	logs   func() string
+	once   sync.Once
+	err    error
+	logs   func() string // what it logged so far (flushed)
 }
 
 func startServer(t *testing.T, args ...string) *running {
@@ -52,11 +54,17 @@ func startServer(t *testing.T, args ...string) *running {
 	r := &running{s: s, cancel: cancel, done: make(chan error, 1),
 		logs: func() string { s.flushLogs(); mu.Lock(); defer mu.Unlock(); return logs.String() }}
 	go func() { r.done <- s.serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-r.done
-	})
+	t.Cleanup(func() { r.stop() })
 	return r
+}
+
+// stop ends serve (once) and returns its error.
+func (r *running) stop() error {
+	r.once.Do(func() {
+		r.cancel()
+		r.err = <-r.done
+	})
+	return r.err
 }
 
 func httpGet(t *testing.T, url string) (int, string) {
@@ -207,10 +215,9 @@ func TestReadinessDuringShutdown(t *testing.T) {
 	if code, _ := httpGet(t, legacy+"/api/user/RememberMessage"); code != 405 {
 		t.Fatalf("the legacy listener during the shutdown delay: %d", code)
 	}
-	if err := <-r.done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	r.done <- nil // for the cleanup
 	if _, err := http.Get(admin + "/healthz"); err == nil {
 		t.Fatal("the admin listener still answers after serve returned")
 	}
