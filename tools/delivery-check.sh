@@ -72,7 +72,8 @@ db="$tmp/aspgate.db"
 "$tmp/aspgate" serve --addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --db "$db" \
 	--smtp-url "smtp://$sink_smtp?tls=none" --mail-from 'Check <noreply@check.example>' \
 	--sms-url "http://$sink_http/sms" --sms-header 'X-Api-Key: check' \
-	--outbox-backoff 200ms --link-base-url https://reset.example/change 2>"$tmp/aspgate.log" &
+	--outbox-backoff 200ms --link-base-url https://reset.example/change \
+	--limit-recipient-minute 10 2>"$tmp/aspgate.log" & # one account, three sends within the minute
 gate_pid=$!
 listening=$(until_found 20 first_line '"msg":"listening"' "$tmp/aspgate.log") || die "aspgate serve did not start"
 base="http://$(printf '%s\n' "$listening" | str addr)"
