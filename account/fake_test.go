@@ -246,3 +246,14 @@ func (s *memStore) messages() int {
 	defer s.mu.Unlock()
 	return len(s.outbox)
 }
+
+func (s *memStore) UpgradePasswordHash(_ context.Context, userID int64, old, upgraded string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.ID == userID && u.PasswordHash == old {
+			u.PasswordHash = upgraded
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package account
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Outcome is how a domain call ended: one of a closed set. The faces map each outcome to their legacy
@@ -38,6 +39,7 @@ const (
 	OutcomeSMSNotEnabled    Outcome = "sms_not_enabled"
 	OutcomeNoPhone          Outcome = "no_phone"
 	OutcomeNotFound         Outcome = "not_found" // an admin lookup
+	OutcomeConflict         Outcome = "conflict"  // an admin write refused: a unique value another record holds
 	OutcomeError            Outcome = "error"     // anything else: storage, a timeout, a bug
 	OutcomeBadRequest       Outcome = "bad_request"
 	OutcomeRouteNotFound    Outcome = "route_not_found"
@@ -52,7 +54,7 @@ func Outcomes() []Outcome {
 		OutcomeSecondFactor, OutcomeLoginCodeSent, OutcomeTokenIntrospect, OutcomeNoRecipient, OutcomeRateLimited,
 		OutcomeInvalidAPIKey, OutcomeCodeRejected, OutcomeChangeNotFound, OutcomeChangeExpired, OutcomePasswordUsed,
 		OutcomePolicy, OutcomeBusy, OutcomeAuthFailed, OutcomeSignInBlocked, OutcomePhoneTaken, OutcomePhoneEmpty,
-		OutcomePhoneConfirmed, OutcomeSMSNotEnabled, OutcomeNoPhone, OutcomeNotFound, OutcomeError, OutcomeBadRequest,
+		OutcomePhoneConfirmed, OutcomeSMSNotEnabled, OutcomeNoPhone, OutcomeNotFound, OutcomeConflict, OutcomeError, OutcomeBadRequest,
 		OutcomeRouteNotFound, OutcomeMethodNotAllowed, OutcomePreflight, OutcomeNotServed}
 }
 
@@ -74,6 +76,32 @@ func newError(o Outcome, msg string) *Error { return &Error{Outcome: o, msg: "ac
 func refine(parent *Error, o Outcome, msg string) *Error {
 	return &Error{Outcome: o, msg: parent.msg + ": " + msg, parent: parent}
 }
+
+// ErrConflict is a write refused because another record holds one of its unique values.
+var ErrConflict = newError(OutcomeConflict, "already exists")
+
+// ConflictError is ErrConflict with what collided, in the domain's words: the kind of record ("user",
+// "api key", "operator") and its fields ("e-mail", "user name and e-mail"). Never the value, which may be
+// personal data.
+type ConflictError struct {
+	Record string
+	Fields []string
+	Detail string // when set, the whole message (a rule of the record worded for the operator)
+}
+
+func (e *ConflictError) Error() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	article := "a"
+	if e.Record == "api key" || e.Record == "operator" {
+		article = "an"
+	}
+	return fmt.Sprintf("%s %s with this %s already exists", article, e.Record, strings.Join(e.Fields, " and "))
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // The names of the limits, for LimitError, metrics and logs.
 const (

@@ -101,15 +101,39 @@ func (h *Hasher) hashNow(password string) string {
 		h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// Verify reports whether password matches the PHC string, in constant time. The hash's own parameters
-// are used, so hashes made with older parameters keep working.
+// Verify reports whether password matches the stored hash, whatever its scheme (hashes.go), in constant
+// time. An argon2id hash's own parameters are used, so hashes made with older parameters keep working.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, error) {
+	ok, _, err := h.check(ctx, encoded, password, false)
+	return ok, err
+}
+
+// Check is Verify that also upgrades: when a legacy hash (any scheme but argon2id) matches, upgraded is
+// the password's argon2id hash, for the caller to store in place of the legacy one. A legacy check also
+// spends one argon2id verification, so that it never answers faster than an argon2id account (or an
+// unknown one) would.
+func (h *Hasher) Check(ctx context.Context, encoded, password string) (ok bool, upgraded string, err error) {
+	return h.check(ctx, encoded, password, true)
+}
+
+func (h *Hasher) check(ctx context.Context, encoded, password string, upgrade bool) (bool, string, error) {
 	if err := h.acquire(ctx); err != nil {
-		return false, err
+		return false, "", err
 	}
 	defer h.release()
-	return verifyPHC(encoded, password), nil
+	if strings.HasPrefix(encoded, "$argon2id$") {
+		return verifyPHC(encoded, password), "", nil
+	}
+	ok := verifyHash(encoded, password)
+	if !ok || !upgrade {
+		verifyPHC(h.dummy, password)
+		return ok, "", nil
+	}
+	return true, h.hashNow(password), nil
 }
+
+// NeedsUpgrade reports whether a stored hash is a legacy one, which Check replaces.
+func NeedsUpgrade(encoded string) bool { return !strings.HasPrefix(encoded, "$argon2id$") }
 
 // VerifyDummy spends the time of one verification on nothing, so that an unknown account answers as
 // slowly as a known one.
@@ -119,27 +143,12 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 }
 
 func verifyPHC(encoded, password string) bool {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	p, err := parsePHC(encoded)
+	if err != nil {
 		return false
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
-	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<22 {
-		return false
-	}
-	b64 := base64.RawStdEncoding
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 128 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	got := argon2.IDKey([]byte(password), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+	return subtle.ConstantTimeCompare(got, p.key) == 1
 }
 
 // Policy limits of a new password.

@@ -309,6 +309,9 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) (*User, er
 		return nil, ErrChangeRequestExpired
 	}
 	u, err := s.Store.UserByID(ctx, r.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrChangeRequestNotFound // the user was disabled or deleted since
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +322,19 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) (*User, er
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range append([]string{u.PasswordHash}, history...) {
+	same, upgraded, err := s.Hasher.Check(ctx, u.PasswordHash, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if upgraded != "" {
+		if err := s.Store.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, upgraded); err != nil {
+			return nil, err
+		}
+	}
+	if same {
+		return nil, ErrPasswordUsedBefore
+	}
+	for _, h := range history {
 		same, err := s.Hasher.Verify(ctx, h, in.Password)
 		if err != nil {
 			return nil, err

@@ -8,6 +8,8 @@ import (
 // Store is what the flows need from storage. Each method is one transaction; the flows hash passwords
 // before calling, so no transaction waits on argon2id.
 type Store interface {
+	// UpgradePasswordHash replaces the user's legacy hash old by upgraded (see TwoFactorStore).
+	UpgradePasswordHash(ctx context.Context, userID int64, old, upgraded string) error
 	UserByPhone(ctx context.Context, phone string) (*User, error) // ErrNotFound
 	UserByEmail(ctx context.Context, email string) (*User, error) // ErrNotFound; e-mail compared ignoring case
 	UserByUserName(ctx context.Context, userName string) (*User, error)

@@ -486,13 +486,22 @@ func (t *TwoFactor) login(ctx context.Context, userName, password, provider, cli
 		return nil, err
 	}
 	var verified bool
+	var upgraded string
 	if u == nil {
 		err = t.Hasher.VerifyDummy(ctx, password)
 	} else {
-		verified, err = t.Hasher.Verify(ctx, u.PasswordHash, password)
+		verified, upgraded, err = t.Hasher.Check(ctx, u.PasswordHash, password)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if upgraded != "" {
+		// A legacy hash that matched: argon2id from now on (the same password: no token is revoked).
+		if err := t.Store.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, upgraded); err != nil {
+			return nil, err
+		}
+		t.log().InfoContext(ctx, "password hash upgraded to argon2id", "user_id", u.ID, "from", SchemeOf(u.PasswordHash))
+		u.PasswordHash = upgraded
 	}
 	if !verified {
 		if err := t.Store.ChargeLimits(ctx, now, failures); err != nil {

@@ -9,6 +9,9 @@ import (
 // two requests could race for (consuming a code, accepting a TOTP time step) are made by the store's
 // UPDATE ... WHERE, whose row count says who won.
 type TwoFactorStore interface {
+	// UpgradePasswordHash replaces the user's legacy hash old by upgraded (argon2id of the same
+	// password), unless it changed meanwhile; not a password change (no history, no revocation).
+	UpgradePasswordHash(ctx context.Context, userID int64, old, upgraded string) error
 	UserByUserName(ctx context.Context, userName string) (*User, error) // ErrNotFound
 	UserByEmail(ctx context.Context, email string) (*User, error)       // ErrNotFound; e-mail compared ignoring case
 	UserByUID(ctx context.Context, uid [16]byte) (*User, error)         // ErrNotFound

@@ -79,7 +79,7 @@ func mustFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	uid, _, err := db.AddUser(context.Background(), store.NewUser{UserName: "ivan", Email: "ivan@example.com",
+	uid, _, err := db.AddUser(context.Background(), account.NewUser{UserName: "ivan", Email: "ivan@example.com",
 		Phone: "79990000001", PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
 )
 
 // BenchmarkTakeSend is one granted send check (three limits, new recipients, one busy client) with 0 or
@@ -62,6 +61,6 @@ func BenchmarkUserByEmail(b *testing.B) {
 	})
 }
 
-func storeUser(name string) store.NewUser {
-	return store.NewUser{UserName: name, Email: name + "@example.com", PasswordHash: "h"}
+func storeUser(name string) account.NewUser {
+	return account.NewUser{UserName: name, Email: name + "@example.com", PasswordHash: "h"}
 }

@@ -16,8 +16,8 @@ import (
 func TestCodes(t *testing.T) {
 	ctx := context.Background()
 	db, path := mustTempDB(t)
-	alice := mustUser(t, db, store.NewUser{UserName: "alice", Email: "alice@example.com", Phone: "79990000001"})
-	bob := mustUser(t, db, store.NewUser{UserName: "bob", Email: "bob@example.com"})
+	alice := mustUser(t, db, account.NewUser{UserName: "alice", Email: "alice@example.com", Phone: "79990000001"})
+	bob := mustUser(t, db, account.NewUser{UserName: "bob", Email: "bob@example.com"})
 	raw := mustRaw(t, path)
 
 	if _, err := db.LiveCode(ctx, alice, "reset"); !errors.Is(err, account.ErrNotFound) {
@@ -146,7 +146,7 @@ func TestIssueCodeForUnknownUserStoresNothing(t *testing.T) {
 func TestPasswordHistoryNewestFirst(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustTempDB(t)
-	user := mustUser(t, db, store.NewUser{UserName: "u", Email: "u@example.com", PasswordHash: "h0"})
+	user := mustUser(t, db, account.NewUser{UserName: "u", Email: "u@example.com", PasswordHash: "h0"})
 	at := t0
 	for i := 1; i <= 7; i++ {
 		at = at.Add(time.Minute)
@@ -187,8 +187,8 @@ func TestPasswordHistoryNewestFirst(t *testing.T) {
 func TestChangeRequests(t *testing.T) {
 	ctx := context.Background()
 	db, path := mustTempDB(t)
-	user := mustUser(t, db, store.NewUser{UserName: "carol", Email: "carol@example.com", PasswordHash: "h-old"})
-	other := mustUser(t, db, store.NewUser{UserName: "dave", Email: "dave@example.com", PasswordHash: "h-dave"})
+	user := mustUser(t, db, account.NewUser{UserName: "carol", Email: "carol@example.com", PasswordHash: "h-old"})
+	other := mustUser(t, db, account.NewUser{UserName: "dave", Email: "dave@example.com", PasswordHash: "h-dave"})
 	issue := func(mac string, at time.Time) {
 		t.Helper()
 		if err := db.IssueChangeRequest(ctx, account.NewChangeRequest{UserID: user, MAC: []byte(mac), CreatedAt: at,

@@ -20,7 +20,7 @@ func TestResetPasswordRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
 	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
-	user := mustUser(t, dbs[0], store.NewUser{UserName: "racer", Email: "racer@example.com", Phone: "79990000000"})
+	user := mustUser(t, dbs[0], account.NewUser{UserName: "racer", Email: "racer@example.com", Phone: "79990000000"})
 	for round := range 3 {
 		at := t0.Add(time.Duration(round) * time.Minute)
 		if err := dbs[0].IssueCode(ctx, account.NewCode{UserID: user, Purpose: "reset", MAC: []byte{byte(round)},

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
 )
 
 func TestAPIKeys(t *testing.T) {
@@ -39,10 +38,10 @@ func TestAPIKeys(t *testing.T) {
 			t.Errorf("%s: APIKeyActive = %v, %v", name, ok, err)
 		}
 	}
-	if err := db.AddAPIKey(ctx, "aries", "portal", kr.MAC("apikey", "another")); !errors.Is(err, store.ErrDuplicate) {
+	if err := db.AddAPIKey(ctx, "aries", "portal", kr.MAC("apikey", "another")); !errors.Is(err, account.ErrConflict) {
 		t.Fatalf("a second active key named portal: %v", err)
 	}
-	if err := db.AddAPIKey(ctx, "aries", "mobile", mac); !errors.Is(err, store.ErrDuplicate) {
+	if err := db.AddAPIKey(ctx, "aries", "mobile", mac); !errors.Is(err, account.ErrConflict) {
 		t.Fatalf("the same key twice: %v", err)
 	}
 	if err := db.RevokeAPIKey(ctx, "aries", "portal"); err != nil {
@@ -179,7 +178,7 @@ func TestMetacharactersArePlainData(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, s := range evil {
-		u := store.NewUser{UserName: s, Email: s + "@" + s, FirstName: ptr(s), LastName: ptr(s), Title: ptr(s),
+		u := account.NewUser{UserName: s, Email: s + "@" + s, FirstName: ptr(s), LastName: ptr(s), Title: ptr(s),
 			OperatorID: ptr[int64](1), PasswordHash: s}
 		id := mustUser(t, db, u)
 		for name, find := range map[string]func() (*account.User, error){

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
 )
 
 // TestServiceOnSQLite runs the domain's flows on the real store: both flows end to end, a race of 16
@@ -40,7 +39,7 @@ func TestServiceOnSQLite(t *testing.T) {
 		mu.Unlock()
 	}
 	hash, _ := svc.Hasher.Hash(ctx, "Original-Passphrase-1")
-	id, _, err := db.AddUser(ctx, store.NewUser{UserName: "Walrus", Email: "walrus@example.com", Phone: "79995550000", PasswordHash: hash})
+	id, _, err := db.AddUser(ctx, account.NewUser{UserName: "Walrus", Email: "walrus@example.com", Phone: "79995550000", PasswordHash: hash})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -331,25 +331,18 @@ func (db *DB) inRead(ctx context.Context, fn func(q reader) error) error {
 	return fn(db.read)
 }
 
-// ErrDuplicate is an insert refused because the row (or one of its unique values) already exists.
-var ErrDuplicate = errors.New("store: already exists")
-
-// ConflictError is an insert or update refused by a uniqueness constraint. Table and Columns name what
-// collided (never the value, which may be personal data).
-type ConflictError struct {
-	Table   string
-	Columns []string
+// conflictNames are the unique columns in the domain's words: a constraint failure is reported as an
+// *account.ConflictError naming the record and the field, never SQLite's table and column names.
+var conflictNames = map[string][2]string{
+	"users.id": {"user", "id"}, "users.uid": {"user", "GUID"}, "users.username": {"user", "user name"},
+	"users.email": {"user", "e-mail"}, "users.phone": {"user", "phone"},
+	"api_keys.mac": {"api key", "key"}, "api_keys.app": {"api key", "app"}, "api_keys.name": {"api key", "name"},
+	"operators.id": {"operator", "id"}, "api_tokens.mac": {"token", "value"},
+	"change_requests.mac": {"change request", "id"},
 }
 
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("store: %s with this %s already exists", e.Table, strings.Join(e.Columns, " and "))
-}
-
-// Is makes errors.Is(err, ErrDuplicate) true.
-func (e *ConflictError) Is(target error) bool { return target == ErrDuplicate }
-
-// conflict turns a SQLite UNIQUE or PRIMARY KEY violation into a *ConflictError and passes other errors
-// through.
+// conflict turns a SQLite UNIQUE or PRIMARY KEY violation into an *account.ConflictError and passes other
+// errors through.
 func conflict(err error) error {
 	var se sqlite3.Error
 	if !errors.As(err, &se) || se.Code != sqlite3.ErrConstraint ||
@@ -358,18 +351,20 @@ func conflict(err error) error {
 	}
 	// "UNIQUE constraint failed: users.email" or "... failed: api_keys.app, api_keys.name"
 	msg := se.Error()
-	i := strings.Index(msg, "failed: ")
-	if i < 0 {
-		return &ConflictError{Table: "row", Columns: []string{"key"}}
-	}
-	ce := &ConflictError{}
-	for _, tc := range strings.Split(msg[i+len("failed: "):], ", ") {
-		t, c, ok := strings.Cut(tc, ".")
-		if !ok {
-			continue
+	ce := &account.ConflictError{Record: "record"}
+	if i := strings.Index(msg, "failed: "); i >= 0 {
+		for _, tc := range strings.Split(msg[i+len("failed: "):], ", ") {
+			if n, ok := conflictNames[tc]; ok {
+				if n[1] == "app" {
+					continue // an api key's name is unique per app: say "name"
+				}
+				ce.Record = n[0]
+				ce.Fields = append(ce.Fields, n[1])
+			}
 		}
-		ce.Table = t
-		ce.Columns = append(ce.Columns, c)
+	}
+	if len(ce.Fields) == 0 {
+		ce.Fields = []string{"key"}
 	}
 	return ce
 }

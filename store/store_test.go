@@ -48,7 +48,7 @@ func mustHash(tb testing.TB, password string) string {
 	return h
 }
 
-func mustUser(tb testing.TB, db *store.DB, u store.NewUser) int64 {
+func mustUser(tb testing.TB, db *store.DB, u account.NewUser) int64 {
 	tb.Helper()
 	if u.PasswordHash == "" {
 		u.PasswordHash = mustHash(tb, "initial password")
@@ -177,7 +177,7 @@ func TestOpenOddFileNames(t *testing.T) {
 	for _, name := range []string{"a?b.db", "a#b.db", "a%20b.db", "a b.db", "ünï.db"} {
 		path := filepath.Join(dir, name)
 		db := mustOpen(t, path)
-		mustUser(t, db, store.NewUser{UserName: name, Email: name + "@example.com"})
+		mustUser(t, db, account.NewUser{UserName: name, Email: name + "@example.com"})
 		if n := mustCount(t, mustRaw(t, "file:"+filepath.ToSlash(dir)+"/"+urlEscape(name)), `SELECT count(*) FROM users`); n != 1 {
 			t.Errorf("%q: %d users in the file, want 1", name, n)
 		}
@@ -206,22 +206,24 @@ func TestUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	hash := mustHash(t, "first password")
-	full := store.NewUser{
+	full := account.NewUser{
 		ID: 1001, UserName: "Alice", Email: "Alice@Example.com", Phone: "79991234567", OperatorID: ptr[int64](7),
 		FirstName: ptr("Alice"), LastName: ptr("Liddell"), Title: ptr("Dr"), Gender: ptr[int32](2),
 		UserType: ptr[int32](1), IsLazy: true, SharedDataPermission: true, PasswordHash: hash,
 	}
-	id, uid, err := db.AddUser(ctx, full)
+	id, uidB, err := db.AddUser(ctx, full)
 	if err != nil {
 		t.Fatal(err)
 	}
+	uid := store.FormatUID(uidB)
 	if id != 1001 || !guidRE.MatchString(uid) {
 		t.Fatalf("AddUser = %d, %q", id, uid)
 	}
-	bare, bareUID, err := db.AddUser(ctx, store.NewUser{UserName: "bob", Email: "bob@example.com", PasswordHash: hash})
+	bare, bareUIDB, err := db.AddUser(ctx, account.NewUser{UserName: "bob", Email: "bob@example.com", PasswordHash: hash})
 	if err != nil {
 		t.Fatal(err)
 	}
+	bareUID := store.FormatUID(bareUIDB)
 	if bare != 1002 || bareUID == uid || !guidRE.MatchString(bareUID) {
 		t.Fatalf("second AddUser = %d, %q", bare, bareUID)
 	}
@@ -269,29 +271,30 @@ func TestUsers(t *testing.T) {
 	}
 
 	dups := []struct {
-		u      store.NewUser
+		u      account.NewUser
 		column string
 	}{
-		{store.NewUser{ID: 1001, UserName: "x1", Email: "x1@e.com"}, "id"},
-		{store.NewUser{UserName: "ALICE", Email: "x2@e.com"}, "username"},
-		{store.NewUser{UserName: "x3", Email: "alice@example.COM"}, "email"},
-		{store.NewUser{UserName: "x4", Email: "x4@e.com", Phone: "79991234567"}, "phone"},
+		{account.NewUser{ID: 1001, UserName: "x1", Email: "x1@e.com"}, "id"},
+		{account.NewUser{UserName: "ALICE", Email: "x2@e.com"}, "user name"},
+		{account.NewUser{UserName: "x3", Email: "alice@example.COM"}, "e-mail"},
+		{account.NewUser{UserName: "x4", Email: "x4@e.com", Phone: "79991234567"}, "phone"},
+		{account.NewUser{UserName: "x5", Email: "x5@e.com", UID: &uidB}, "GUID"},
 	}
 	for _, d := range dups {
 		d.u.PasswordHash = hash
 		_, _, err := db.AddUser(ctx, d.u)
-		var ce *store.ConflictError
-		if !errors.Is(err, store.ErrDuplicate) || !errors.As(err, &ce) || ce.Table != "users" || !slices.Equal(ce.Columns, []string{d.column}) {
+		var ce *account.ConflictError
+		if !errors.Is(err, account.ErrConflict) || !errors.As(err, &ce) || ce.Record != "user" || !slices.Equal(ce.Fields, []string{d.column}) {
 			t.Errorf("duplicate %s: %v", d.column, err)
 		}
 	}
-	if _, _, err := db.AddUser(ctx, store.NewUser{UserName: "y", Email: "y@e.com", OperatorID: ptr[int64](8), PasswordHash: hash}); !errors.Is(err, account.ErrNotFound) {
+	if _, _, err := db.AddUser(ctx, account.NewUser{UserName: "y", Email: "y@e.com", OperatorID: ptr[int64](8), PasswordHash: hash}); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("unknown operator: %v", err)
 	}
-	if _, _, err := db.AddUser(ctx, store.NewUser{UserName: "z", Email: "z@e.com", Phone: "+7999", PasswordHash: hash}); err == nil {
+	if _, _, err := db.AddUser(ctx, account.NewUser{UserName: "z", Email: "z@e.com", Phone: "+7999", PasswordHash: hash}); err == nil {
 		t.Error("a phone with a + was stored")
 	}
-	if err := db.AddOperator(ctx, 7, "again"); !errors.Is(err, store.ErrDuplicate) {
+	if err := db.AddOperator(ctx, 7, "again"); !errors.Is(err, account.ErrConflict) {
 		t.Errorf("duplicate operator: %v", err)
 	}
 	mustSound(t, db)

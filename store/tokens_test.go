@@ -30,8 +30,8 @@ func mustTokenState(tb testing.TB, db *store.DB, mac string) *account.APIToken {
 func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustTempDB(t)
-	alice := mustUser(t, db, store.NewUser{UserName: "alice", Email: "alice@example.com"})
-	bob := mustUser(t, db, store.NewUser{UserName: "bob", Email: "bob@example.com"})
+	alice := mustUser(t, db, account.NewUser{UserName: "alice", Email: "alice@example.com"})
+	bob := mustUser(t, db, account.NewUser{UserName: "bob", Email: "bob@example.com"})
 	mustToken(t, db, alice, "a1", t0)
 	mustToken(t, db, alice, "a2", t0)
 	mustToken(t, db, bob, "b1", t0)
@@ -46,7 +46,7 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("unknown token: %v", err)
 	}
 	if err := db.IssueAPIToken(ctx, account.NewAPIToken{UserID: bob, MAC: []byte("a1"), CreatedAt: t0,
-		ExpiresAt: t0.Add(time.Hour)}); !errors.Is(err, store.ErrDuplicate) {
+		ExpiresAt: t0.Add(time.Hour)}); !errors.Is(err, account.ErrConflict) {
 		t.Fatalf("duplicate MAC: %v", err)
 	}
 
@@ -77,8 +77,8 @@ func TestAPITokens(t *testing.T) {
 func TestPasswordChangeRevokesTokens(t *testing.T) {
 	ctx := context.Background()
 	db, path := mustTempDB(t)
-	alice := mustUser(t, db, store.NewUser{UserName: "alice", Email: "alice@example.com", Phone: "79990000001"})
-	bob := mustUser(t, db, store.NewUser{UserName: "bob", Email: "bob@example.com"})
+	alice := mustUser(t, db, account.NewUser{UserName: "alice", Email: "alice@example.com", Phone: "79990000001"})
+	bob := mustUser(t, db, account.NewUser{UserName: "bob", Email: "bob@example.com"})
 	mustToken(t, db, alice, "a1", t0)
 	mustToken(t, db, alice, "a2", t0)
 	mustToken(t, db, bob, "b1", t0)
@@ -131,13 +131,22 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 		t.Fatalf("an earlier revocation was overwritten: %v", got)
 	}
 
-	// Any other writer of the hash (a raw UPDATE, as an admin tool might do) revokes too.
+	// Replacing the hash alone is an upgrade of the same password (UpgradePasswordHash): no revocation.
 	mustToken(t, db, bob, "b2", changed2)
-	if _, err := mustRaw(t, path).Exec(`UPDATE users SET password_hash = 'x' WHERE id = ?`, bob); err != nil {
+	u, _ := db.UserByID(ctx, bob)
+	if err := db.UpgradePasswordHash(ctx, bob, u.PasswordHash, "$argon2id$upgraded"); err != nil {
+		t.Fatal(err)
+	}
+	if !mustTokenState(t, db, "b1").RevokedAt.IsZero() || !mustTokenState(t, db, "b2").RevokedAt.IsZero() {
+		t.Fatal("a hash upgrade revoked tokens")
+	}
+	// Any other writer that records a change (a raw UPDATE moving password_changed_at, as an admin tool
+	// might do) revokes.
+	if _, err := mustRaw(t, path).Exec(`UPDATE users SET password_hash = 'x', password_changed_at = password_changed_at + 5 WHERE id = ?`, bob); err != nil {
 		t.Fatal(err)
 	}
 	if mustTokenState(t, db, "b1").RevokedAt.IsZero() || mustTokenState(t, db, "b2").RevokedAt.IsZero() {
-		t.Fatal("a raw password update did not revoke")
+		t.Fatal("a raw password change did not revoke")
 	}
 	mustSound(t, db)
 }

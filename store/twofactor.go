@@ -191,7 +191,7 @@ func (db *DB) CompleteSMSLogin(ctx context.Context, l account.SMSLogin) error {
 		if l.Phone != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET phone = ?, updated_at = ? WHERE id = ?`,
 				l.Phone, at, l.UserID); err != nil {
-				if errors.Is(conflict(err), ErrDuplicate) {
+				if errors.Is(conflict(err), account.ErrConflict) {
 					return account.ErrPhoneTaken
 				}
 				return err

@@ -21,7 +21,7 @@ import (
 func TestTwoFactorState(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustTempDB(t)
-	alice := mustUser(t, db, store.NewUser{UserName: "alice", Email: "alice@example.com", Phone: "79990000001"})
+	alice := mustUser(t, db, account.NewUser{UserName: "alice", Email: "alice@example.com", Phone: "79990000001"})
 
 	if _, err := db.TwoFactorState(ctx, 999); !errors.Is(err, account.ErrNotFound) {
 		t.Fatalf("unknown user: %v", err)
@@ -103,8 +103,8 @@ func TestTwoFactorState(t *testing.T) {
 func TestLoginCodes(t *testing.T) {
 	ctx := context.Background()
 	db, path := mustTempDB(t)
-	alice := mustUser(t, db, store.NewUser{UserName: "alice", Email: "alice@example.com"})
-	bob := mustUser(t, db, store.NewUser{UserName: "bob", Email: "bob@example.com", Phone: "79990000002"})
+	alice := mustUser(t, db, account.NewUser{UserName: "alice", Email: "alice@example.com"})
+	bob := mustUser(t, db, account.NewUser{UserName: "bob", Email: "bob@example.com", Phone: "79990000002"})
 	raw := mustRaw(t, path)
 
 	issue := func(user int64, phone, mac string, at time.Time) *account.LoginCode {
@@ -230,7 +230,7 @@ func TestTOTPStepRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
 	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
-	alice := mustUser(t, dbs[0], store.NewUser{UserName: "alice", Email: "alice@example.com"})
+	alice := mustUser(t, dbs[0], account.NewUser{UserName: "alice", Email: "alice@example.com"})
 	if err := dbs[0].SetTOTPSecret(ctx, alice, []byte("sealed"), t0); err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestConfirmTOTPRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
 	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
-	mustUser(t, dbs[0], store.NewUser{UserName: "alice", Email: "alice@example.com"})
+	mustUser(t, dbs[0], account.NewUser{UserName: "alice", Email: "alice@example.com"})
 	var (
 		mu   sync.Mutex
 		gate sync.WaitGroup
@@ -384,7 +384,7 @@ func TestConfirmTOTPRace(t *testing.T) {
 func TestSMSSignInWithStore(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mustTempDB(t)
-	alice := mustUser(t, db, store.NewUser{UserName: "alice", Email: "alice@example.com"})
+	alice := mustUser(t, db, account.NewUser{UserName: "alice", Email: "alice@example.com"})
 	var mu sync.Mutex
 	now := t0
 	tf := mustTwoFactor(t, db, &now, &mu)

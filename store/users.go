@@ -66,7 +66,7 @@ const decoyUserRow = `0, '00000000-0000-0000-0000-000000000000', 'decoy-user-nam
 // as a hit. The decoy column says which it was, so an order SQLite did not keep could only hide a user,
 // never show the decoy as one.
 func findUser(ctx context.Context, tx reader, where string, arg any) (*account.User, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+userColumns+`, 0 FROM users WHERE `+where+`
+	row := tx.QueryRowContext(ctx, `SELECT `+userColumns+`, 0 FROM users WHERE `+where+` AND disabled_at IS NULL
 		UNION ALL SELECT `+decoyUserRow+`, 1 LIMIT 1`, arg)
 	var decoy bool
 	var (
@@ -159,65 +159,11 @@ func setPassword(ctx context.Context, tx *sql.Tx, userID int64, newHash string, 
 		userID, old, at); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`,
-		newHash, at, at, userID)
+	// password_changed_at moves strictly forward, even for two changes within a millisecond: the trigger
+	// that revokes the user's tokens follows it (migration 0007).
+	_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = max(?, password_changed_at + 1),
+		updated_at = ? WHERE id = ?`, newHash, at, at, userID)
 	return err
-}
-
-// NewUser is a user to add (admin CLI). Empty Phone means none; ID 0 lets SQLite choose the next UserId.
-type NewUser struct {
-	ID                   int64
-	UserName             string
-	Email                string
-	Phone                string
-	OperatorID           *int64
-	FirstName            *string
-	LastName             *string
-	Title                *string
-	Gender               *int32
-	UserType             *int32
-	IsLazy               bool
-	SharedDataPermission bool
-	PasswordHash         string // argon2id PHC string, hashed by the caller
-}
-
-// AddUser adds a user with a fresh random GUID and returns its UserId and GUID (lower-case "D" format).
-// A taken id, user name, e-mail or phone gives a *ConflictError (errors.Is ErrDuplicate); an unknown
-// operator gives an error wrapping account.ErrNotFound.
-func (db *DB) AddUser(ctx context.Context, u NewUser) (int64, string, error) {
-	if u.UserName == "" || u.Email == "" || u.PasswordHash == "" {
-		return 0, "", errors.New("store: a user needs a user name, an e-mail and a password hash")
-	}
-	uid := FormatUID(NewUID())
-	var id int64
-	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if u.OperatorID != nil {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM operators WHERE id = ?`, *u.OperatorID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("store: operator %d: %w", *u.OperatorID, account.ErrNotFound)
-			}
-		}
-		now := ms(db.now())
-		var idArg sql.NullInt64
-		if u.ID != 0 {
-			idArg = sql.NullInt64{Int64: u.ID, Valid: true}
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (id, uid, username, email, phone, operator_id, first_name,
-			last_name, title, gender, user_type, is_lazy, shared_data_permission, password_hash,
-			password_changed_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			idArg, uid, u.UserName, u.Email, nullString(u.Phone), optInt64(u.OperatorID), optString(u.FirstName),
-			optString(u.LastName), optString(u.Title), optInt32(u.Gender), optInt32(u.UserType), boolInt(u.IsLazy),
-			boolInt(u.SharedDataPermission), u.PasswordHash, now, now, now).Scan(&id)
-		return conflict(err)
-	})
-	if err != nil {
-		return 0, "", err
-	}
-	return id, uid, nil
 }
 
 // AddOperator adds a mobile operator; a taken id gives a *ConflictError.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -10,13 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"aspgate/account"
 	"aspgate/contracts"
@@ -33,7 +29,12 @@ const adminUsage = `usage (every command also takes --db FILE and --hmac-key-fil
   aspgate user add --email E --phone DIGITS --username U --password P|- [--operator N] [--first-name S]
                    [--last-name S] [--title S] [--gender N] [--user-type N] [--is-lazy]
                    [--shared-data-permission] [--id N]
-  aspgate apikey add --app aries --name NAME
+  aspgate user import FILE... [--format csv|jsonl] [--dry-run] [--no-update] [--hash-concurrency N] [--json]
+  aspgate user list [--json] [--limit N] [--after ID]
+  aspgate user show --id N|--uid GUID|--username U|--email E|--phone DIGITS [--json]
+  aspgate user disable|enable|delete --id N|--uid GUID|--username U|--email E|--phone DIGITS
+  aspgate user set-password --id N|... (reads the password from stdin, never from the command line)
+  aspgate apikey add --app aries --name NAME [--key-stdin]
   aspgate apikey revoke --app aries --name NAME
   aspgate outbox list [--status pending|sending|sent|dead|all] [--limit N] [--json]
   aspgate outbox send-once [delivery flags of serve: --smtp-url, --sms-url, ...] [--json]
@@ -67,7 +68,9 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if err == nil && len(rest) > cmd.positional {
+	if err == nil && cmd.positional < 0 {
+		cmd.args = rest // any number of arguments (user import FILE...)
+	} else if err == nil && len(rest) > cmd.positional {
 		err = usageError{fmt.Sprintf("unexpected argument %q", rest[cmd.positional])}
 	} else if err == nil && len(rest) < cmd.positional {
 		err = usageError{fmt.Sprintf("aspgate %s needs %d argument(s)", cmd.name, cmd.positional)}
@@ -93,7 +96,8 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // adminParse picks the command named by args and parses its flags.
 func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*adminCommand, []string, error) {
 	name := args[0]
-	verbs := map[string][]string{"operator": {"add"}, "user": {"add"}, "apikey": {"add", "revoke"}, "outbox": {"list", "send-once"},
+	verbs := map[string][]string{"operator": {"add"}, "user": {"add", "import", "list", "show", "disable", "enable", "delete", "set-password"},
+		"apikey": {"add", "revoke"}, "outbox": {"list", "send-once"},
 		"token": {"check", "revoke"}, "totp": {"enroll", "disable"}}
 	if name != "migrate" {
 		if len(args) >= 2 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help" || args[1] == "help") {
@@ -115,8 +119,18 @@ func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*admi
 		c.operatorAdd(stdout)
 	case "user add":
 		c.userAdd(stdin, stdout)
+	case "user import":
+		c.userImport(stdout, stderr)
+	case "user list":
+		c.userList(stdout)
+	case "user show":
+		c.userShow(stdout)
+	case "user disable", "user enable", "user delete":
+		c.userState(stdout, name[len("user "):])
+	case "user set-password":
+		c.userSetPassword(stdin, stdout)
 	case "apikey add":
-		c.apikeyAdd(stdout)
+		c.apikeyAdd(stdin, stdout)
 	case "apikey revoke":
 		c.apikeyRevoke(stdout)
 	case "outbox list":
@@ -191,12 +205,9 @@ func (c *adminCommand) operatorAdd(stdout io.Writer) {
 		if !flagSet(c.fs, "id") || *name == "" {
 			return usageError{"operator add needs --id and --name"}
 		}
-		if err := checkText("name", *name, 200); err != nil {
-			return err
-		}
-		return c.withStore(ctx, func(db *store.DB) error {
-			if err := db.AddOperator(ctx, *id, *name); err != nil {
-				return friendlyConflict(err)
+		return c.withAdmin(ctx, 1, func(a *account.Admin) error {
+			if err := a.AddOperator(ctx, *id, *name); err != nil {
+				return cliError(err)
 			}
 			return writeJSONLine(stdout, struct {
 				ID   int64  `json:"id"`
@@ -206,134 +217,35 @@ func (c *adminCommand) operatorAdd(stdout io.Writer) {
 	}
 }
 
-func (c *adminCommand) userAdd(stdin io.Reader, stdout io.Writer) {
-	var u store.NewUser
-	var password string
-	fs := c.fs
-	fs.StringVar(&u.Email, "email", "", "e-mail `address` (required, unique ignoring case)")
-	fs.StringVar(&u.Phone, "phone", "", "phone number, `digits` only (unique)")
-	fs.StringVar(&u.UserName, "username", "", "user `name` (required, unique ignoring case)")
-	fs.StringVar(&password, "password", "", "the initial `password` (required; - reads one line from stdin)")
-	fs.Int64Var(&u.ID, "id", 0, "the legacy integer UserId (`N`; default: the next free one)")
-	fs.Func("operator", "operator `id` (see operator add)", int64Flag(&u.OperatorID))
-	fs.Func("first-name", "first `name`", stringFlag(&u.FirstName))
-	fs.Func("last-name", "last `name`", stringFlag(&u.LastName))
-	fs.Func("title", "`title`", stringFlag(&u.Title))
-	fs.Func("gender", "gender (`N`, the legacy enum value)", int32Flag(&u.Gender))
-	fs.Func("user-type", "user type (`N`, the legacy enum value)", int32Flag(&u.UserType))
-	fs.BoolVar(&u.IsLazy, "is-lazy", false, "IsLazy of the profile")
-	fs.BoolVar(&u.SharedDataPermission, "shared-data-permission", false, "SharedDataPermission of the profile")
-	c.run = func(ctx context.Context) error {
-		if u.Email == "" || u.UserName == "" || password == "" {
-			return usageError{"user add needs --email, --username and --password"}
-		}
-		if password == "-" {
-			line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("reading the password from stdin: %w", err)
-			}
-			password = strings.TrimRight(line, "\r\n")
-		}
-		if err := validateUser(&u, password); err != nil {
-			return err
-		}
-		hash, err := account.NewHasher(account.DefaultArgon2, 1).Hash(ctx, password)
-		if err != nil {
-			return err
-		}
-		u.PasswordHash = hash
-		return c.withStore(ctx, func(db *store.DB) error {
-			id, uid, err := db.AddUser(ctx, u)
-			if errors.Is(err, account.ErrNotFound) && u.OperatorID != nil {
-				return fmt.Errorf("operator %d does not exist (add it with aspgate operator add)", *u.OperatorID)
-			}
-			if err != nil {
-				return friendlyConflict(err)
-			}
-			return writeJSONLine(stdout, addedUser{ID: id, UID: uid, UserName: u.UserName, Email: u.Email, Phone: u.Phone})
-		})
-	}
-}
-
-// addedUser is what user add prints.
-type addedUser struct {
-	ID       int64  `json:"id"`
-	UID      string `json:"uid"`
-	UserName string `json:"username"`
-	Email    string `json:"email"`
-	Phone    string `json:"phone"`
-}
-
-// validateUser refuses values the legacy services could never have held.
-func validateUser(u *store.NewUser, password string) error {
-	if err := checkText("username", u.UserName, 256); err != nil {
-		return err
-	}
-	if strings.TrimSpace(u.UserName) != u.UserName {
-		return errors.New("--username must not start or end with a space")
-	}
-	if err := checkText("email", u.Email, 254); err != nil {
-		return err
-	}
-	at := strings.LastIndexByte(u.Email, '@')
-	if at <= 0 || at == len(u.Email)-1 || strings.ContainsFunc(u.Email, unicode.IsSpace) {
-		return errors.New("--email must be an e-mail address (name@domain, no spaces)")
-	}
-	if u.Phone != "" {
-		if len(u.Phone) > 20 || strings.ContainsFunc(u.Phone, func(r rune) bool { return r < '0' || r > '9' }) {
-			return errors.New("--phone must be 1 to 20 digits, without +, spaces or dashes")
-		}
-	}
-	if u.ID < 0 {
-		return errors.New("--id must be positive")
-	}
-	for name, p := range map[string]*string{"first-name": u.FirstName, "last-name": u.LastName, "title": u.Title} {
-		if p != nil {
-			if err := checkText(name, *p, 256); err != nil {
-				return err
-			}
-		}
-	}
-	if len(password) > 4096 {
-		return errors.New("--password is too long")
-	}
-	return nil
-}
-
-// checkText refuses empty, overlong, invalid UTF-8 and control characters in an admin-supplied value.
-func checkText(name, s string, maxLen int) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("--%s must not be empty", name)
-	case len(s) > maxLen:
-		return fmt.Errorf("--%s is longer than %d bytes", name, maxLen)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("--%s is not valid UTF-8", name)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return fmt.Errorf("--%s contains a control character", name)
-	}
-	return nil
-}
-
-func (c *adminCommand) apikeyAdd(stdout io.Writer) {
+func (c *adminCommand) apikeyAdd(stdin io.Reader, stdout io.Writer) {
 	app := c.fs.String("app", "", "client `app` the key is for (aries)")
 	name := c.fs.String("name", "", "a `name` for the key, unique among the app's active keys")
+	fromStdin := c.fs.Bool("key-stdin", false, "take the partner's existing key from stdin (one line) instead of making a new one")
 	c.run = func(ctx context.Context) error {
 		appID, err := apikeyFlags(*app, *name)
 		if err != nil {
 			return err
 		}
-		key, err := loadOrCreateKey(c.st.keyPath())
-		if err != nil {
-			return err
-		}
-		apiKey := account.NewToken(32)
-		return c.withStore(ctx, func(db *store.DB) error {
-			if err := db.AddAPIKey(ctx, appID, *name, account.NewKeyring(key).MAC("apikey", apiKey)); err != nil {
-				return friendlyConflict(err)
+		given := ""
+		if *fromStdin {
+			if given, err = readSecretLine(stdin); err != nil {
+				return err
 			}
-			// The only time the key is shown: the database keeps its MAC alone.
-			_, err := fmt.Fprintln(stdout, apiKey)
+			if given == "" {
+				return usageError{"--key-stdin: no key on stdin"}
+			}
+		}
+		return c.withAdmin(ctx, 1, func(a *account.Admin) error {
+			key, err := a.AddAPIKey(ctx, appID, *name, given)
+			if err != nil {
+				return cliError(err)
+			}
+			if *fromStdin {
+				_, err = fmt.Fprintf(stdout, "added api key %q of %s\n", *name, appID)
+				return err
+			}
+			// The only time a new key is shown: the database keeps its MAC alone.
+			_, err = fmt.Fprintln(stdout, key)
 			return err
 		})
 	}
@@ -347,8 +259,8 @@ func (c *adminCommand) apikeyRevoke(stdout io.Writer) {
 		if err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(db *store.DB) error {
-			err := db.RevokeAPIKey(ctx, appID, *name)
+		return c.withAdmin(ctx, 1, func(a *account.Admin) error {
+			err := a.RevokeAPIKey(ctx, appID, *name)
 			if errors.Is(err, account.ErrNotFound) {
 				return fmt.Errorf("no active api key named %q for %s", *name, appID)
 			}
@@ -373,9 +285,6 @@ func apikeyFlags(app, name string) (string, error) {
 			ids = append(ids, a.ID)
 		}
 		return "", fmt.Errorf("unknown app %q (want one of %s)", app, strings.Join(ids, ", "))
-	}
-	if err := checkText("name", name, 200); err != nil {
-		return "", err
 	}
 	return a.ID, nil
 }
@@ -504,31 +413,6 @@ func (c *adminCommand) outboxSendOnce(stdout io.Writer) {
 			return err
 		})
 	}
-}
-
-// friendlyConflict words a uniqueness violation for the operator; other errors pass through.
-func friendlyConflict(err error) error {
-	var ce *store.ConflictError
-	if !errors.As(err, &ce) {
-		return err
-	}
-	switch ce.Table {
-	case "api_keys":
-		if slices.Contains(ce.Columns, "mac") {
-			return errors.New("this api key is already registered")
-		}
-		return errors.New("the app already has an active api key with this name (revoke it first or pick another name)")
-	case "operators":
-		return errors.New("an operator with this id already exists")
-	case "users":
-		names := map[string]string{"id": "id", "username": "user name", "email": "e-mail", "phone": "phone", "uid": "GUID"}
-		var cols []string
-		for _, c := range ce.Columns {
-			cols = append(cols, cmp.Or(names[c], c))
-		}
-		return fmt.Errorf("a user with this %s already exists", strings.Join(cols, " and "))
-	}
-	return err
 }
 
 // writeJSONLine writes v as one line of JSON, without HTML escaping.

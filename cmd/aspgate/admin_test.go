@@ -38,10 +38,28 @@ func runAdminCLI(tb testing.TB, stdin string, args ...string) adminResult {
 func mustAdmin(tb testing.TB, args ...string) string {
 	tb.Helper()
 	res := runAdminCLI(tb, "", args...)
-	if res.code != exitOK || res.stderr != "" {
+	if res.code != exitOK || !onlyLogLines(res.stderr) {
 		tb.Fatalf("aspgate %s: exit %d, stderr %q", strings.Join(args, " "), res.code, res.stderr)
 	}
 	return res.stdout
+}
+
+// onlyLogLines reports whether stderr holds nothing but INFO log lines (JSON, as serve writes them): what
+// a command that succeeded may say there.
+func onlyLogLines(stderr string) bool {
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if l == "" {
+			continue
+		}
+		var rec struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil || rec.Level != "INFO" || rec.Msg == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // mustOpenStore opens the database a command wrote, as serve would.
@@ -314,7 +332,7 @@ func TestAdminOutboxList(t *testing.T) {
 		t.Fatalf("empty outbox printed %q", out)
 	}
 	st := mustOpenStore(t, dbPath)
-	id, _, err := st.AddUser(ctx, store.NewUser{UserName: "u", Email: "u@example.com", Phone: "79990000000", PasswordHash: "h"})
+	id, _, err := st.AddUser(ctx, account.NewUser{UserName: "u", Email: "u@example.com", Phone: "79990000000", PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +465,7 @@ func TestAdminOutboxSendOnceToDevInbox(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "aspgate.db")
 	db := []string{"--db", dbPath}
 	st := mustOpenStore(t, dbPath)
-	id, _, err := st.AddUser(ctx, store.NewUser{UserName: "u", Email: "u@example.com", Phone: "79990000000", PasswordHash: "h"})
+	id, _, err := st.AddUser(ctx, account.NewUser{UserName: "u", Email: "u@example.com", Phone: "79990000000", PasswordHash: "h"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,7 +171,7 @@ func TestAdminListener(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	for _, bad := range []string{"evil", "<script>", "ivan", "7999"} {
+	for _, bad := range []string{"evil", "<script>", "ivan", "79991234567"} {
 		if strings.Contains(body, bad) {
 			t.Errorf("/metrics holds %q, which came from a request", bad)
 		}
