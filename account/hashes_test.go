@@ -116,7 +116,7 @@ func TestHostileHashesRefused(t *testing.T) {
 		"V3 just above the cap":          {"identity", hdr(1, MaxIdentityIterations+1, 16, 48), ""},
 		"V3 with 0 iterations":           {"identity", hdr(1, 0, 16, 48), ""},
 		"V3 with an unknown PRF":         {"identity", hdr(7, 1000, 16, 48), ""},
-		"V3 with a salt longer than all": {"identity", hdr(1, 1000, 1 << 31, 48), ""},
+		"V3 with a salt longer than all": {"identity", hdr(1, 1000, 1<<31, 48), ""},
 		"V3 with a 15-byte salt":         {"identity", hdr(1, 1000, 15, 48), ""},
 		"Identity, bad base64":           {"identity", "not*base64", ""},
 		"Identity marker 0x02":           {"identity", base64.StdEncoding.EncodeToString(make([]byte, 49)[:0:0]), ""},

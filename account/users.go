@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -367,4 +367,3 @@ func (a *Admin) RevokeAPIKey(ctx context.Context, app, name string) error {
 	a.log().InfoContext(ctx, "api key revoked", "app", app, "name", name)
 	return nil
 }
-
