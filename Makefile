@@ -4,7 +4,7 @@ ORACLE_SRC ?= ../shared/legacy-oracle
 ORACLE_DIR ?= $(CURDIR)/.oracle
 N ?= 500
 
-.PHONY: run test vet fmt-check build bench bench-http bench-timing delivery-check r7-check golden conformance oracle oracle-deps
+.PHONY: run test vet fmt-check build bench bench-http bench-timing bench-import delivery-check r7-check golden conformance oracle oracle-deps
 
 run:
 	$(GO) run ./cmd/aspgate serve
@@ -36,6 +36,10 @@ bench-timing: build
 	$(GO) build -o bin/benchhttp ./tools/benchhttp
 	if taskset -c 1 true 2>/dev/null; then taskset -c 1 bin/benchhttp timing -bin bin/aspgate; \
 	else bin/benchhttp timing -bin bin/aspgate; fi
+
+# user import of 200,000 legacy users against sqlite3's .import of the same CSV; peak memory of 1,000,000.
+bench-import:
+	GO="$(GO)" sh tools/import-bench.sh
 
 # aspgate serve delivering to tools/mailsink (local SMTP + SMS webhook); uses the codes it receives.
 delivery-check:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"aspgate/account"
@@ -18,15 +19,25 @@ import (
 
 // importChunk is how many rows one Apply transaction writes: short enough that a running server's writes
 // wait a moment at most, long enough that a million rows take a few hundred commits.
-const importChunk = 5000
+const importChunk = 10000
 
 type importStage struct {
-	db     *DB
-	pool   *sql.DB
-	conn   *sql.Conn
-	tx     *sql.Tx // the staging transaction, on temp only
-	insert *sql.Stmt
+	db      *DB
+	pool    *sql.DB
+	conn    *sql.Conn
+	tx      *sql.Tx // the staging transaction, on temp only
+	insert  *sql.Stmt
+	pending []any // rows waiting for the next multi-row INSERT, stageColumns values each
+	history bool  // a staged row has a history
+	changed bool  // Check found rows that update a user
 }
+
+// stageColumns is how many values a staged row has; stageBatch how many rows one INSERT stages (a
+// statement per row would cost more than the row).
+const (
+	stageColumns = 18
+	stageBatch   = 200
+)
 
 // BeginImport opens a staging area for an import.
 func (db *DB) BeginImport(ctx context.Context) (account.ImportStage, error) {
@@ -35,6 +46,7 @@ func (db *DB) BeginImport(ctx context.Context) (account.ImportStage, error) {
 		"_busy_timeout":  {"30000"},
 		"_txlock":        {"immediate"},
 		"_secure_delete": {"on"},
+		"_synchronous":   {"NORMAL"}, // as serve's default: a crash loses at most the last chunk, which a re-run redoes
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("store: import: %w", err)
@@ -47,6 +59,7 @@ func (db *DB) BeginImport(ctx context.Context) (account.ImportStage, error) {
 	for _, q := range []string{
 		`PRAGMA temp_store = FILE`,
 		`PRAGMA cache_size = -16000`,
+		`PRAGMA temp.cache_size = -16000`,
 		`CREATE TEMP TABLE import_rows (
 			line          INTEGER PRIMARY KEY,
 			id            INTEGER,
@@ -84,13 +97,36 @@ func (db *DB) BeginImport(ctx context.Context) (account.ImportStage, error) {
 		s.Close()
 		return nil, fmt.Errorf("store: import: %w", err)
 	}
-	if s.insert, err = s.tx.PrepareContext(ctx, `INSERT INTO import_rows (line, id, uid, uid_given, username, email, phone,
-		operator_id, first_name, last_name, title, gender, user_type, is_lazy, sdp, password_hash, imported_hash, history)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+	if s.insert, err = s.tx.PrepareContext(ctx, stageInsert(stageBatch)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: import: %w", err)
 	}
 	return s, nil
+}
+
+func stageInsert(rows int) string {
+	q := `INSERT INTO import_rows (line, id, uid, uid_given, username, email, phone, operator_id, first_name, last_name,
+		title, gender, user_type, is_lazy, sdp, password_hash, imported_hash, history) VALUES `
+	row := "(" + strings.Repeat("?, ", stageColumns-1) + "?)"
+	return q + strings.Repeat(row+", ", rows-1) + row
+}
+
+// flush stages the pending rows.
+func (s *importStage) flush(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	var err error
+	if len(s.pending) == stageBatch*stageColumns {
+		_, err = s.insert.ExecContext(ctx, s.pending...)
+	} else {
+		_, err = s.tx.ExecContext(ctx, stageInsert(len(s.pending)/stageColumns), s.pending...)
+	}
+	s.pending = s.pending[:0]
+	if err != nil {
+		return fmt.Errorf("store: import: stage: %w", err)
+	}
+	return nil
 }
 
 // Add stages one row.
@@ -103,16 +139,18 @@ func (s *importStage) Add(ctx context.Context, r account.ImportRow) error {
 	history, _ := json.Marshal(u.History)
 	if u.History == nil {
 		history = []byte("[]")
+	} else {
+		s.history = true
 	}
 	var id sql.NullInt64
 	if u.ID != 0 {
 		id = sql.NullInt64{Int64: u.ID, Valid: true}
 	}
-	_, err := s.insert.ExecContext(ctx, r.Line, id, FormatUID(uid), boolInt(r.UIDGiven), u.UserName, u.Email, nullString(u.Phone),
+	s.pending = append(s.pending, r.Line, id, FormatUID(uid), boolInt(r.UIDGiven), u.UserName, u.Email, nullString(u.Phone),
 		optInt64(u.OperatorID), optString(u.FirstName), optString(u.LastName), optString(u.Title), optInt32(u.Gender),
 		optInt32(u.UserType), boolInt(u.IsLazy), boolInt(u.SharedDataPermission), u.PasswordHash, r.ImportedHash, string(history))
-	if err != nil {
-		return fmt.Errorf("store: import: stage line %d: %w", r.Line, err)
+	if len(s.pending) >= stageBatch*stageColumns {
+		return s.flush(ctx)
 	}
 	return nil
 }
@@ -130,6 +168,9 @@ var importKeys = []struct{ col, users, name, collate string }{
 // Check finds what the database cannot take and counts the rest (see account.ImportStage).
 func (s *importStage) Check(ctx context.Context, noUpdate bool, limit int) ([]account.ImportProblem, account.ImportCounts, error) {
 	var counts account.ImportCounts
+	if err := s.flush(ctx); err != nil {
+		return nil, counts, err
+	}
 	if _, err := s.tx.ExecContext(ctx, `RELEASE staging`); err != nil {
 		return nil, counts, fmt.Errorf("store: import: %w", err)
 	}
@@ -143,6 +184,10 @@ func (s *importStage) Check(ctx context.Context, noUpdate bool, limit int) ([]ac
 		WHEN id IS NOT NULL THEN (SELECT u.id FROM main.users u WHERE u.id = import_rows.id)
 		WHEN uid_given THEN (SELECT u.id FROM main.users u WHERE u.uid = import_rows.uid)
 		ELSE (SELECT u.id FROM main.users u WHERE u.email = import_rows.email) END`); err != nil {
+		return nil, counts, fmt.Errorf("store: import: %w", err)
+	}
+	var users, rows int64
+	if err := s.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM main.users), (SELECT count(*) FROM import_rows)`).Scan(&users, &rows); err != nil {
 		return nil, counts, fmt.Errorf("store: import: %w", err)
 	}
 	var problems []account.ImportProblem
@@ -162,16 +207,25 @@ func (s *importStage) Check(ctx context.Context, noUpdate bool, limit int) ([]ac
 		return rows.Err()
 	}
 	for _, k := range importKeys {
-		// The same value twice in the file: every row after the first that has it.
-		if err := collect(`SELECT r.line, ?, 'the same as line ' || min(o.line) FROM import_rows r
-			JOIN import_rows o ON o.`+k.col+` = r.`+k.col+k.collate+` AND o.line < r.line
-			WHERE r.`+k.col+` IS NOT NULL AND (? <> 'uid' OR (r.uid_given AND o.uid_given))
-			GROUP BY r.line ORDER BY r.line LIMIT ?`, k.name, k.col, limit); err != nil {
+		// The same value twice in the file: every row after the first that has it. The values that repeat
+		// are found in one pass over the index; only their rows are then looked at.
+		given := ""
+		if k.col == "uid" {
+			given = " AND uid_given" // a GUID made up for a row that gives none never collides
+		}
+		if err := collect(`WITH dup AS (SELECT `+k.col+k.collate+` AS v, min(line) AS first FROM import_rows
+			WHERE `+k.col+` IS NOT NULL`+given+` GROUP BY `+k.col+k.collate+` HAVING count(*) > 1)
+			SELECT r.line, ?, 'the same as line ' || dup.first FROM dup JOIN import_rows r ON r.`+k.col+k.collate+` = dup.v
+			WHERE r.line > dup.first`+given+` ORDER BY r.line LIMIT ?`, k.name, limit); err != nil {
 			return nil, counts, fmt.Errorf("store: import: %w", err)
 		}
-		// A value another stored user holds.
-		if err := collect(`SELECT r.line, ?, 'already belongs to user ' || u.id FROM import_rows r
-			JOIN main.users u ON u.`+k.users+` = r.`+k.col+k.collate+`
+		// A value another stored user holds: walking the smaller of the two tables, each row looked up in
+		// the other's index (CROSS JOIN fixes the order; the temporary table has no statistics).
+		from := `import_rows r CROSS JOIN main.users u ON u.` + k.users + ` = r.` + k.col + k.collate
+		if users < rows {
+			from = `main.users u CROSS JOIN import_rows r ON r.` + k.col + k.collate + ` = u.` + k.users
+		}
+		if err := collect(`SELECT r.line, ?, 'already belongs to user ' || u.id FROM `+from+`
 			WHERE r.`+k.col+` IS NOT NULL AND u.id IS NOT r.match_id ORDER BY r.line LIMIT ?`, k.name, limit); err != nil {
 			return nil, counts, fmt.Errorf("store: import: %w", err)
 		}
@@ -209,6 +263,7 @@ func (s *importStage) Check(ctx context.Context, noUpdate bool, limit int) ([]ac
 		count(*) FILTER (WHERE state = 2) FROM import_rows`).Scan(&counts.New, &counts.Updated, &counts.Unchanged); err != nil {
 		return nil, counts, fmt.Errorf("store: import: %w", err)
 	}
+	s.changed = counts.Updated > 0
 	return problems, counts, nil
 }
 
@@ -223,6 +278,19 @@ func (s *importStage) Apply(ctx context.Context, now time.Time, done func(rows i
 	}
 	s.tx = nil
 	at := ms(now)
+	// New users without an id get the next ones after every id stored or in the file, in file order, now:
+	// left to each INSERT, one could take an id a later row of the file gives.
+	for _, q := range []string{
+		`CREATE TEMP TABLE import_ids (line INTEGER PRIMARY KEY, id INTEGER NOT NULL)`,
+		`INSERT INTO import_ids (line, id) SELECT line, (SELECT max(coalesce((SELECT max(id) FROM main.users), 0),
+			coalesce((SELECT max(id) FROM import_rows), 0))) + row_number() OVER (ORDER BY line)
+			FROM import_rows WHERE id IS NULL AND state = 0`,
+		`UPDATE import_rows SET id = i.id FROM import_ids i WHERE i.line = import_rows.line`,
+	} {
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return counts, fmt.Errorf("store: import: %w", err)
+		}
+	}
 	var maxLine int64
 	if err := s.conn.QueryRowContext(ctx, `SELECT coalesce(max(line), 0) FROM import_rows`).Scan(&maxLine); err != nil {
 		return counts, fmt.Errorf("store: import: %w", err)
@@ -233,7 +301,7 @@ func (s *importStage) Apply(ctx context.Context, now time.Time, done func(rows i
 		if err != nil {
 			return counts, fmt.Errorf("store: import: %w", err)
 		}
-		n, u, err := applyChunk(ctx, tx, lo, hi, at)
+		n, u, err := applyChunk(ctx, tx, lo, hi, at, s.changed, s.history)
 		if err != nil {
 			tx.Rollback()
 			return counts, fmt.Errorf("store: import: lines %d-%d: %w", lo, hi, conflict(err))
@@ -253,7 +321,7 @@ func (s *importStage) Apply(ctx context.Context, now time.Time, done func(rows i
 	return counts, nil
 }
 
-func applyChunk(ctx context.Context, tx *sql.Tx, lo, hi, at int64) (inserted, updated int, err error) {
+func applyChunk(ctx context.Context, tx *sql.Tx, lo, hi, at int64, changed, history bool) (inserted, updated int, err error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO main.users (id, uid, username, email, phone, operator_id, first_name,
 		last_name, title, gender, user_type, is_lazy, shared_data_permission, password_hash, imported_hash,
 		password_changed_at, created_at, updated_at)
@@ -265,10 +333,15 @@ func applyChunk(ctx context.Context, tx *sql.Tx, lo, hi, at int64) (inserted, up
 	}
 	n, _ := res.RowsAffected()
 	// The new users' imported history, newest first (created_at counts down from the import's time).
-	if _, err := tx.ExecContext(ctx, `INSERT INTO main.password_history (user_id, hash, created_at, imported)
-		SELECT u.id, h.value, ?1 - 1 - h.key, 1 FROM import_rows r JOIN main.users u ON u.uid = r.uid, json_each(r.history) h
-		WHERE r.state = 0 AND r.line BETWEEN ?2 AND ?3`, at, lo, hi); err != nil {
-		return 0, 0, err
+	if history {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO main.password_history (user_id, hash, created_at, imported)
+			SELECT r.id, h.value, ?1 - 1 - h.key, 1 FROM import_rows r, json_each(r.history) h
+			WHERE r.state = 0 AND r.line BETWEEN ?2 AND ?3 AND r.history <> '[]'`, at, lo, hi); err != nil {
+			return 0, 0, err
+		}
+	}
+	if !changed {
+		return int(n), 0, nil
 	}
 	// Changed users: the history first (it reads the old imported hash), then the password, then the rest.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM main.password_history WHERE imported AND user_id IN

@@ -281,7 +281,7 @@ func (c *adminCommand) userState(stdout io.Writer, verb string) {
 			if err != nil {
 				return cliError(err)
 			}
-			_, err = fmt.Fprintf(stdout, "%sd user %d (%s)\n", strings.TrimSuffix(verb, "e"), r.ID, oneLine(r.UserName))
+			_, err = fmt.Fprintf(stdout, "%sd user %d (%s)\n", verb, r.ID, oneLine(r.UserName))
 			return err
 		})
 	}
