@@ -426,3 +426,31 @@ func TestUserAdministration(t *testing.T) {
 		t.Fatalf("a short key: %+v", res)
 	}
 }
+
+// TestImportHostileFiles: malformed, oversized and binary input is a listed bad row, never a panic, and
+// imports nothing.
+func TestImportHostileFiles(t *testing.T) {
+	e := mustServe(t, "--dispatch=false")
+	ok := `{"username":"ok","email":"ok@example.com","password_format":"identity","password_hash":"` + v2Published + `"}` + "\n"
+	for _, tc := range []struct{ name, file, content, want string }{
+		{"empty CSV", "e.csv", "", "e.csv:1: the file is empty"},
+		{"bare quote", "q.csv", "username,email,password_format,password_hash\nbad\"quote,q@example.com,clear,pw\n", "q.csv:2: unreadable CSV"},
+		{"field count", "c.csv", "username,email,password_format,password_hash\na,b\n", "c.csv:2: 2 fields, the header has 4"},
+		{"repeated column", "r.csv", "email,email\n", "r.csv:1: email: the column appears twice"},
+		{"history in CSV", "h.csv", "username,history\n", "h.csv:1: history: history is a JSON Lines field"},
+		{"a line over 1 MiB", "l.jsonl", ok + `{"username":"` + strings.Repeat("x", 1<<20+10) + `"}` + "\n" + ok, "l.jsonl:2: longer than 1048576 bytes"},
+		{"binary", "b.jsonl", ok + "\x00\x01\xff\xfe\n", "b.jsonl:2: not a JSON object"},
+		{"nested value", "n.jsonl", `{"username":{"a":1},"email":"n@example.com"}` + "\n", "n.jsonl:1: username: must be a string"},
+		{"control characters", "x.csv", "username,email,password_format,password_hash\n\"a\x1bb\",x@example.com,clear,pw\n", "x.csv:2: username: contains a control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.run("", "user", "import", writeFile(t, tc.file, tc.content))
+			if res.code != exitFailed || !strings.Contains(res.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want %q", res.code, res.stderr, tc.want)
+			}
+			if out := e.cli("user", "list"); strings.Count(out, "\n") != 1 {
+				t.Fatalf("users after a bad file:\n%s", out)
+			}
+		})
+	}
+}
