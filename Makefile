@@ -4,13 +4,25 @@ ORACLE_SRC ?= ../shared/legacy-oracle
 ORACLE_DIR ?= $(CURDIR)/.oracle
 N ?= 500
 
-.PHONY: run test vet fmt-check build bench bench-http bench-timing bench-import delivery-check r7-check golden conformance oracle oracle-deps
+.PHONY: run test fuzz-short vet fmt-check build bench bench-http bench-timing bench-import delivery-check r7-check golden conformance oracle oracle-deps
 
 run:
 	$(GO) run ./cmd/aspgate serve
 
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+# Every fuzz target for FUZZTIME each (the seed corpus runs in every go test already): the network-facing
+# readers (JSON tokenizers, DataContract XML, form binder, ASC.Api request reader) on fresh inputs.
+FUZZTIME ?= 8s
+fuzz-short:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./contracts/
+	$(GO) test -run '^$$' -fuzz '^FuzzBindForm$$' -fuzztime $(FUZZTIME) ./contracts/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadASCRequest$$' -fuzztime $(FUZZTIME) ./contracts/
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./contracts/jsonnet/
+	$(GO) test -run '^$$' -fuzz '^FuzzTextReader$$' -fuzztime $(FUZZTIME) ./contracts/jsonnet/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./xmlns/
 
 vet:
 	$(GO) vet ./...

@@ -71,9 +71,6 @@ func Decode(c *Contract, contentType string, body []byte) (any, error) {
 	if len(body) == 0 {
 		return nil, nil
 	}
-	if !knownCharset(charset) {
-		return nil, &DecodeError{Errors: []FieldError{{Err: &ModelError{Msg: fmt.Sprintf("The character set '%s' provided in the Content-Type is not supported.", charset)}}}}
-	}
 	if !c.App.ASCAPI {
 		switch format {
 		case FormatXML:
@@ -102,21 +99,10 @@ func Decode(c *Contract, contentType string, body []byte) (any, error) {
 	return DecodeForm(c, text)
 }
 
-// knownCharset reports whether a Content-Type charset is one a body is read in. The legacy formatters read
-// UTF-16 for "utf-16" and UTF-8 for anything else, even a name that is no character set at all; aspgate
-// keeps that for the names clients really send (UTF-8 and the ASCII-compatible defaults of HTTP libraries)
-// and refuses the rest with a clear error instead of guessing (hostile-cases: "an unknown charset is a
-// clear 4xx").
-func knownCharset(charset string) bool {
-	switch strings.ToLower(strings.TrimSpace(charset)) {
-	case "", "utf-8", "utf8", "utf-16", "us-ascii", "ascii", "iso-8859-1", "latin1", "windows-1252":
-		return true
-	}
-	return false
-}
-
 // Transcode turns a body into UTF-8 as the legacy StreamReader reads it: UTF-16LE when the charset says
-// utf-16, else UTF-8; a byte order mark picks the encoding and is dropped; bytes that do not decode are an
+// utf-16, else UTF-8. The JSON and XML formatters support only those two (SupportedEncodings): any other
+// label (windows-1251, utf-32, us-ascii, an unknown name) is not an error, the body is read as UTF-8
+// (recordings 133-146), so a client that labels its UTF-8 wrongly keeps working; a byte order mark picks the encoding and is dropped; bytes that do not decode are an
 // error. Lone UTF-16 surrogates are kept in WTF-8 form.
 func Transcode(body []byte, charset string) ([]byte, error) {
 	bigEndian, wide := false, 2
@@ -193,11 +179,34 @@ func formText(body []byte) []byte {
 	return out
 }
 
-// DecodeForm binds application/x-www-form-urlencoded as Web API's jQuery/MVC form formatter does for flat
-// types: names ignore case, the first value wins, an empty value binds null, a value that does not convert
-// is an error naming it. Two members whose names differ only in case (aries ApiKey/apiKey) make the model
-// binder fail as a whole.
-func DecodeForm(c *Contract, text []byte) (any, error) {
+// DecodeForm binds application/x-www-form-urlencoded as Web API's model binders do for flat types (form
+// bodies do not go through a formatter's deserializer; recordings 120-132): names ignore case and must be
+// the member's name alone (model.UserId does not bind), the first of duplicate keys wins, unknown keys are
+// ignored, a body that is not form data binds nothing. An empty value binds null, or for a value type is
+// "A value is required."; a value that does not convert is "The value 'x' is not valid for UserId.". A
+// [Required] value-type member left unbound (absent, or not converted) is the binder's own "The UserId
+// property is required.", after the conversion error under the same key; a [Required] string is left to
+// Validate ("The Code field is required."). Two members whose names differ only in case (aries
+// ApiKey/apiKey) make the model binder fail as a whole.
+func DecodeForm(c *Contract, text []byte) (any, error) { return decodeForm(c, text, false) }
+
+// BindForm is DecodeForm with the model binder's own rules on top, as the Web API pipeline binds a form
+// body (DecodeForm alone is what the oracle's formatter-level decode reproduces): a [Required] value type
+// it could not bind is "The UserId property is required.", an empty value of a value type "A value is
+// required.".
+func BindForm(c *Contract, body []byte) (any, error) { return decodeForm(c, formText(body), true) }
+
+// DecodeRequest reads a request body as the Web API pipeline binds it: form bodies through BindForm,
+// anything else as Decode.
+func DecodeRequest(c *Contract, contentType string, body []byte) (any, error) {
+	mediaType, _ := MediaType(contentType)
+	if FormatOf(mediaType) == FormatForm && !c.App.ASCAPI && len(body) > 0 {
+		return BindForm(c, body)
+	}
+	return Decode(c, contentType, body)
+}
+
+func decodeForm(c *Contract, text []byte, binder bool) (any, error) {
 	pairs := parseForm(string(text))
 	for i := range c.Members {
 		for j := i + 1; j < len(c.Members); j++ {
@@ -213,8 +222,14 @@ func DecodeForm(c *Contract, text []byte) (any, error) {
 		if m.ReadOnly {
 			continue
 		}
+		// The binder's rule for a [Required] value type it could not bind.
+		requiredValue := binder && m.Required && m.Kind != String && m.Kind != NullableInt32 && m.Kind != NullableInt64
+		propertyRequired := FieldError{Path: m.Name, Err: &ModelError{Msg: fmt.Sprintf("The %s property is required.", m.Name)}}
 		raw, ok := lookupFirst(pairs, m.Name)
 		if !ok {
+			if requiredValue {
+				errs = append(errs, propertyRequired)
+			}
 			continue
 		}
 		f := v.Elem().Field(m.index)
@@ -225,7 +240,11 @@ func DecodeForm(c *Contract, text []byte) (any, error) {
 			case StringList, Object, ObjectList, ExceptionKind:
 				return nil, fmt.Errorf("form binding of %s is not supported", c.Name)
 			default:
-				errs = append(errs, FieldError{Path: m.Name, Err: &ModelError{Msg: "A value is required but was not present in the request."}})
+				msg := "A value is required but was not present in the request." // the formatter's
+				if binder {
+					msg = "A value is required." // the binder's (recording 124)
+				}
+				errs = append(errs, FieldError{Path: m.Name, Err: &ModelError{Msg: msg}})
 			}
 			continue
 		}
@@ -234,6 +253,9 @@ func DecodeForm(c *Contract, text []byte) (any, error) {
 				errs = append(errs, FieldError{Path: m.Name, Err: err})
 			} else {
 				errs = append(errs, FieldError{Path: m.Name, Err: &ModelError{Msg: fmt.Sprintf("The value '%s' is not valid for %s.", raw, m.Name)}})
+			}
+			if requiredValue {
+				errs = append(errs, propertyRequired)
 			}
 		}
 	}

@@ -32,7 +32,6 @@ type decodeCase struct {
 var knownDecodeDifferences = map[string]string{
 	"aries.jsonl:53":      "Mono's DataContractSerializer takes a base type's root element (ApiKeyRequestViewModel); .NET Framework, the legacy's, refuses it, and so do we",
 	"customer.jsonl:77":   `Mono refuses encoding="unicode" in a UTF-16 declaration; xmlns accepts it as UTF-16 (xmlns/reader_test.go)`,
-	"lcmanager.jsonl:295": "an unknown charset (koi8-r) is refused by design (hostile-input policy) where the legacy formatter reads UTF-8",
 	"r7office.jsonl:37":   "a DTD's internal entity in r7office text/xml: Mono's XDocument expands it, aspgate never expands entities",
 	// The oracle binds r7office requests with its own Json.NET 6.0.8 and Web API's readers; ONLYOFFICE v12
 	// (ASC.Api) binds with Json.NET 13.0.1 and Mono's HttpRequest. testdata/golden/r7bind, recorded with

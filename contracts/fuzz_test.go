@@ -1,6 +1,7 @@
 package contracts_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +108,51 @@ func FuzzDecode(f *testing.F) {
 			again, err := contracts.Encode(c, format, back)
 			if err != nil || string(again) != string(wire) {
 				t.Fatalf("%s %s: encode, decode, encode differs (%v):\n%q\n%q", c.Name, format, err, wire, again)
+			}
+		}
+	})
+}
+
+// FuzzBindForm binds arbitrary form bodies as the Web API pipeline does (BindForm) for each app's request
+// type: never a panic; an error is always a *DecodeError (a model error the pipeline answers with 400);
+// a bound value encodes as JSON; and the binder agrees with the formatter-level DecodeForm on the value
+// whenever both bind without error.
+func FuzzBindForm(f *testing.F) {
+	var reqs []*contracts.Contract
+	for _, a := range contracts.Apps() {
+		if a.ASCAPI {
+			continue
+		}
+		for _, c := range a.Contracts {
+			if c.Direction == contracts.Request {
+				reqs = append(reqs, c)
+			}
+		}
+	}
+	for _, s := range []string{"", "UserId=1&Code=c&NewPassword=p", "userid=x", "UserId=&Code=", "model.UserId=4",
+		"a=1&a=2", "%zz=1", "Phone=79991234567&Email=e%40x", "=&&==", "ApiKey=k&apiKey=l", "UserId=0x1F", "UserId=+1",
+		"RequestFromIdentityServer=TRUE", "Operator=%F0%9F%98%80", "<a>1</a>"} {
+		for i := range reqs {
+			f.Add(uint8(i), []byte(s))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		c := reqs[int(which)%len(reqs)]
+		v, err := contracts.BindForm(c, body)
+		var de *contracts.DecodeError
+		if err != nil && !errors.As(err, &de) && !strings.Contains(err.Error(), "not supported") {
+			t.Fatalf("%s: error %T: %v", c.Name, err, err)
+		}
+		if v != nil {
+			if _, err := contracts.EncodeJSON(c, v); err != nil {
+				t.Fatalf("%s: the bound value does not encode: %v", c.Name, err)
+			}
+		}
+		if w, err2 := contracts.DecodeForm(c, body); err == nil && err2 == nil && v != nil && w != nil {
+			a, _ := contracts.EncodeJSON(c, v)
+			b, _ := contracts.EncodeJSON(c, w)
+			if string(a) != string(b) {
+				t.Fatalf("%s: BindForm %s, DecodeForm %s", c.Name, a, b)
 			}
 		}
 	})

@@ -181,7 +181,7 @@ func (w *WebAPI) serve(c echo.Context) error {
 			})
 		}
 		var fieldErrs []contracts.FieldError
-		model, err = contracts.Decode(ep.Request, contentType, body)
+		model, err = contracts.DecodeRequest(ep.Request, contentType, body)
 		var de *contracts.DecodeError
 		switch {
 		case errors.As(err, &de):
