@@ -30,9 +30,9 @@ type decodeCase struct {
 // knownDecodeDifferences lists the recorded bodies we read differently from the oracle, by file and line,
 // each with the reason. Any other difference fails the test, and so does a listed case that matches.
 var knownDecodeDifferences = map[string]string{
-	"aries.jsonl:53":      "Mono's DataContractSerializer takes a base type's root element (ApiKeyRequestViewModel); .NET Framework, the legacy's, refuses it, and so do we",
-	"customer.jsonl:77":   `Mono refuses encoding="unicode" in a UTF-16 declaration; xmlns accepts it as UTF-16 (xmlns/reader_test.go)`,
-	"r7office.jsonl:37":   "a DTD's internal entity in r7office text/xml: Mono's XDocument expands it, aspgate never expands entities",
+	"aries.jsonl:53":    "Mono's DataContractSerializer takes a base type's root element (ApiKeyRequestViewModel); .NET Framework, the legacy's, refuses it, and so do we",
+	"customer.jsonl:77": `Mono refuses encoding="unicode" in a UTF-16 declaration; xmlns accepts it as UTF-16 (xmlns/reader_test.go)`,
+	"r7office.jsonl:37": "a DTD's internal entity in r7office text/xml: Mono's XDocument expands it, aspgate never expands entities",
 	// The oracle binds r7office requests with its own Json.NET 6.0.8 and Web API's readers; ONLYOFFICE v12
 	// (ASC.Api) binds with Json.NET 13.0.1 and Mono's HttpRequest. testdata/golden/r7bind, recorded with
 	// those (tools/ascapi-oracle), is the reference for these bodies.
