@@ -63,6 +63,10 @@ type Member struct {
 	// ASC.Api's [DataMember(EmitDefaultValue = false)]: zero, false and null are left out (r7office).
 	OmitDefault bool
 
+	// Doc is the member's <summary> in the service's XML documentation, as its Help Page shows it (the
+	// seeds hold them; only lcmanager documented its members).
+	Doc string
+
 	index    int    // Go field index
 	jsonName string // resolved JSON name
 	jsonKey  []byte // jsonName quoted and followed by ':', made once for the encoder
@@ -90,9 +94,20 @@ type Contract struct {
 	// Ordered marks a [DataContract] whose [DataMember(Order)] attributes fix the wire order: the table is
 	// already in that order, for JSON and XML alike (ASC.Api's envelope).
 	Ordered bool
+	// HelpName is the name the Help Page gives the type when it differs from Name: its ModelNameHelper
+	// names ApiResult<string> "ApiResultOfString" where the serializer says "ApiResultOfstring".
+	HelpName string
 
 	xmlOrder  []*Member // DataContractSerializer order, read-only members left out
 	jsonOrder []*Member // Json.NET order, shadowed members left out
+}
+
+// ModelName is the type's name on the Help Page.
+func (c *Contract) ModelName() string {
+	if c.HelpName != "" {
+		return c.HelpName
+	}
+	return c.Name
 }
 
 // XMLMembers returns the members in DataContractSerializer order.

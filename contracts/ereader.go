@@ -55,7 +55,7 @@ var (
 		),
 	}
 	apiResultOfstring = &Contract{
-		Name: "ApiResultOfstring", NS: ereaderCommonNS, Direction: Response,
+		Name: "ApiResultOfstring", NS: ereaderCommonNS, Direction: Response, HelpName: "ApiResultOfString",
 		Go: reflect.TypeFor[ApiResultOfstring](),
 		Members: members("ApiResultOfstring", ereaderCommonNS,
 			Member{Name: "Errors", Kind: Object, Elem: errorModel},
@@ -100,6 +100,7 @@ var httpStatusCode = &Enum{
 	Aliases: []EnumValue{
 		{"Ambiguous", 300}, {"Moved", 301}, {"Redirect", 302}, {"RedirectMethod", 303}, {"RedirectKeepVerb", 307},
 	},
+	NotInFramework: []int64{102, 103, 207, 208, 226, 308, 421, 422, 423, 424, 428, 429, 431, 451, 506, 507, 508, 510, 511},
 }
 
 // HTTP status codes the gateway answers with.

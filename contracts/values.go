@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -16,6 +17,30 @@ type Enum struct {
 	Go      reflect.Type // the Go int32 type that holds it
 	Values  []EnumValue
 	Aliases []EnumValue // further names of values listed in Values (HttpStatusCode.Ambiguous)
+	// NotInFramework are the values the oracle's Mono has and .NET Framework 4.x, the legacy hosts'
+	// runtime, lacks: documentation (Help pages, OpenAPI) leaves them out.
+	NotInFramework []int64
+}
+
+// Name is the enum's CLR name without its namespace, as the Help Page names it.
+func (e *Enum) Name() string { return e.CLRName[strings.LastIndexByte(e.CLRName, '.')+1:] }
+
+// Declared lists the enum's names in declaration order, as reflection gives them: each value followed by
+// its aliases; framework is .NET Framework 4.x's list (without NotInFramework).
+func (e *Enum) Declared(framework bool) []EnumValue {
+	var out []EnumValue
+	for _, v := range e.Values {
+		if framework && slices.Contains(e.NotInFramework, v.Value) {
+			continue
+		}
+		out = append(out, v)
+		for _, a := range e.Aliases {
+			if a.Value == v.Value {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
 
 // EnumValue is one named member of an enum.

@@ -37,29 +37,21 @@ const (
 	lcErrorRateLimited = 2
 )
 
-// Faces returns the four Web API endpoints answered by the recovery domain.
+// Faces returns the four Web API endpoints answered by the recovery domain, at the routes of the contract
+// tables (contracts.Routes), which the Help pages and the OpenAPI document describe too.
 func Faces(rec Recovery) []Endpoint {
-	c := func(app, typ string) *contracts.Contract {
-		ct, err := contracts.Lookup(app, typ)
-		if err != nil {
-			panic(err)
-		}
-		return ct
+	actions := map[*contracts.App]func(call *Call) (Reply, error){
+		contracts.LCManager: func(call *Call) (Reply, error) { return rememberMessage(call, rec) },
+		contracts.EReader:   func(call *Call) (Reply, error) { return resetPassword(call, rec) },
+		contracts.Aries:     func(call *Call) (Reply, error) { return forgotPassword(call, rec) },
+		contracts.Customer:  func(call *Call) (Reply, error) { return passwordChange(call, rec) },
 	}
-	return []Endpoint{
-		{App: contracts.LCManager, Path: "api/user/RememberMessage", Param: "request",
-			Request: c("lcmanager", "RememberMessageRequest"), Response: c("lcmanager", "RememberMessageResponse"),
-			Action: func(call *Call) (Reply, error) { return rememberMessage(call, rec) }},
-		{App: contracts.EReader, Path: "api/Account/ResetPassword", Param: "model",
-			Request: c("ereader", "ResetPasswordBindingModel"), Response: c("ereader", "ApiResultOfstring"),
-			Action: func(call *Call) (Reply, error) { return resetPassword(call, rec) }},
-		{App: contracts.Aries, Path: "API/Account/ForgotPassword", Param: "model",
-			Request: c("aries", "ForgotPasswordRequestViewModel"), Response: c("aries", "ForgotPasswordResponseViewModel"),
-			Action: func(call *Call) (Reply, error) { return forgotPassword(call, rec) }},
-		{App: contracts.Customer, Path: "api/Customer/PasswordChange", Param: "request",
-			Request: c("customer", "PasswordChangeRequest"), Response: c("customer", "PasswordChangeResponse"),
-			Action: func(call *Call) (Reply, error) { return passwordChange(call, rec) }},
+	var eps []Endpoint
+	for _, r := range contracts.Routes() {
+		eps = append(eps, Endpoint{App: r.App, Path: r.Path, Param: r.Param, Request: r.Request, Response: r.Response,
+			Action: actions[r.App]})
 	}
+	return eps
 }
 
 func str(p *string) string {
