@@ -180,6 +180,28 @@ var exceptionEntries = []struct {
 
 const exceptionClassName = "System.Exception"
 
+// ExceptionEntry is one entry System.Exception's GetObjectData writes: its name and the XML Schema type
+// its i:type names ("string", "int"; "" for an entry that is always null here).
+type ExceptionEntry struct{ Name, XSDType string }
+
+// ExceptionEntries lists the entries in the order .NET Framework writes them, in JSON and XML alike.
+func ExceptionEntries() []ExceptionEntry {
+	out := make([]ExceptionEntry, len(exceptionEntries))
+	for i, e := range exceptionEntries {
+		out[i].Name = e.Name
+		switch e.Kind {
+		case 's':
+			out[i].XSDType = "string"
+		case 'i':
+			out[i].XSDType = "int"
+		}
+	}
+	return out
+}
+
+// ExceptionClassName is the ClassName entry of every exception written.
+const ExceptionClassName = exceptionClassName
+
 func (e *Exception) str(name string) **string {
 	switch name {
 	case "Message":

@@ -233,7 +233,7 @@ func samples(c *contracts.Contract) []sample {
 		if f.format == "json" {
 			b, err := contracts.EncodeJSON(c, v)
 			if err == nil {
-				text, err = indentJSON(b)
+				text, err = IndentJSON(b)
 			}
 			if err != nil {
 				panic(fmt.Sprintf("helppage: the JSON sample of %s: %v", c.Name, err)) // a table mistake
@@ -241,7 +241,7 @@ func samples(c *contracts.Contract) []sample {
 		} else {
 			b, err := contracts.EncodeXML(c, v)
 			if err == nil {
-				text, err = indentXML(b)
+				text, err = IndentXML(b)
 			}
 			if err != nil {
 				panic(fmt.Sprintf("helppage: the XML sample of %s: %v", c.Name, err))

@@ -37,10 +37,10 @@ func htmlEncode(s string) string {
 	return b.String()
 }
 
-// indentJSON is what the Help Page shows of a JSON sample: JsonConvert.SerializeObject(
+// IndentJSON is what the Help Page shows of a JSON sample: JsonConvert.SerializeObject(
 // JsonConvert.DeserializeObject(s), Formatting.Indented), two spaces a level, "name": value. The samples
 // hold no date-like strings, which the re-parse would turn into dates.
-func indentJSON(compact []byte) (string, error) {
+func IndentJSON(compact []byte) (string, error) {
 	r := jsonnet.NewTextReader(compact)
 	r.SetDateParseHandling(false)
 	var b strings.Builder
@@ -119,10 +119,10 @@ func indentJSON(compact []byte) (string, error) {
 	}
 }
 
-// indentXML is what the Help Page shows of an XML sample: XDocument.Parse(s).ToString(), two spaces a
+// IndentXML is what the Help Page shows of an XML sample: XDocument.Parse(s).ToString(), two spaces a
 // level, an element with text alone on one line, an empty one as <X a="v" /> (a space before the slash),
 // attributes and namespace declarations as written, no XML declaration.
-func indentXML(compact []byte) (string, error) {
+func IndentXML(compact []byte) (string, error) {
 	d := xml.NewDecoder(bytes.NewReader(compact))
 	var toks []xml.Token
 	for {
