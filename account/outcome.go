@@ -46,6 +46,7 @@ const (
 	OutcomeMethodNotAllowed Outcome = "method_not_allowed"
 	OutcomePreflight        Outcome = "preflight"  // an OPTIONS request answered (r7office)
 	OutcomeNotServed        Outcome = "not_served" // a legacy route aspgate refuses as the legacy host would (r7office login, register)
+	OutcomeDocument         Outcome = "document"   // a Help page, its stylesheet or the OpenAPI document served
 )
 
 // Outcomes lists every outcome, for metrics that start each series at zero.
@@ -55,7 +56,7 @@ func Outcomes() []Outcome {
 		OutcomeInvalidAPIKey, OutcomeCodeRejected, OutcomeChangeNotFound, OutcomeChangeExpired, OutcomePasswordUsed,
 		OutcomePolicy, OutcomeBusy, OutcomeAuthFailed, OutcomeSignInBlocked, OutcomePhoneTaken, OutcomePhoneEmpty,
 		OutcomePhoneConfirmed, OutcomeSMSNotEnabled, OutcomeNoPhone, OutcomeNotFound, OutcomeConflict, OutcomeError, OutcomeBadRequest,
-		OutcomeRouteNotFound, OutcomeMethodNotAllowed, OutcomePreflight, OutcomeNotServed}
+		OutcomeRouteNotFound, OutcomeMethodNotAllowed, OutcomePreflight, OutcomeNotServed, OutcomeDocument}
 }
 
 // Error is a domain failure: its outcome, and the failure it refines, if any (ErrSignInBlocked is an

@@ -190,6 +190,12 @@ func (s *Site) Model(name string) (Page, bool) {
 	return s.render("", modelTmpl, m), true
 }
 
+// NoAction is the page for /Help/{action} with an action the Help controller does not have (MVC answers
+// 404 there with the host's own error page).
+func (s *Site) NoAction(action string) Page {
+	return s.notFound(fmt.Sprintf("The Help Page has no page named '%s'.", action))
+}
+
 // notFound is aspgate's page for an unknown API id or model name: the Help Page would render the
 // application's own Error view (not part of the package, different in every app) with status 200; aspgate
 // answers 404 with a page that says what was not found and links back to the index.

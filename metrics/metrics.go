@@ -95,7 +95,7 @@ func set(values []string) map[string]bool {
 	return m
 }
 
-var formats = map[string]bool{"json": true, "xml": true}
+var formats = map[string]bool{"json": true, "xml": true, "html": true} // html: the Help pages
 
 func bounded(v string, allowed map[string]bool) string {
 	switch {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"aspgate/contracts"
+	"aspgate/openapi"
 )
 
 // Exit codes of the contract commands, the oracle's where it has one.
@@ -26,6 +27,7 @@ const contractUsage = `usage:
   aspgate contract sample <app> <Type> <json|xml>         (the help-page sample, exact wire bytes)
   aspgate contract encode <app> <Type> <json|xml>         (member values in the input form on stdin)
   aspgate contract decode <app> <Type> <content-type>     (a body on stdin -> the input form, or error)
+  aspgate contract openapi [app]                          (the OpenAPI 3.1 document of one app, or of all)
 apps: lcmanager(000) r7office(001) customer(002) ereader(003) aries(004)`
 
 type usageError struct{ msg string }
@@ -64,6 +66,9 @@ func contractCommand(args []string, stdin io.Reader, stdout io.Writer) (int, err
 		}
 		_, err := io.WriteString(stdout, b.String())
 		return exitOK, err
+	}
+	if cmd == "openapi" {
+		return contractOpenAPI(args, stdout)
 	}
 	if len(args) != 3 {
 		return exitUsage, usageError{cmd + " needs <app> <Type> and a third argument"}
@@ -143,4 +148,28 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 
 func oneLine(s string) string {
 	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
+
+// contractOpenAPI prints the document /Help/openapi.json serves: of one app as its own listener serves
+// it, or of every app as the combined listener does.
+func contractOpenAPI(args []string, stdout io.Writer) (int, error) {
+	apps := contracts.Apps()
+	switch len(args) {
+	case 0:
+	case 1:
+		app, ok := contracts.LookupApp(args[0])
+		if !ok {
+			return exitUsage, usageError{fmt.Sprintf("unknown app %q", args[0])}
+		}
+		apps = []*contracts.App{app}
+	default:
+		return exitUsage, usageError{"openapi takes at most one app"}
+	}
+	version, _ := buildVersion()
+	doc, err := openapi.Document(apps, version)
+	if err != nil {
+		return 1, err
+	}
+	_, err = stdout.Write(append(doc, '\n'))
+	return exitOK, err
 }

@@ -426,11 +426,20 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 				eps = append(eps, ep)
 			}
 		}
-		var others []handlers.Face
-		if apps == nil || apps[contracts.R7Office] {
-			others = []handlers.Face{r7, introspect}
+		var served []*contracts.App
+		for _, a := range contracts.Apps() {
+			if apps == nil || apps[a] {
+				served = append(served, a)
+			}
 		}
-		err = bind("", cfg.addr, eps, others, notFound)
+		var help *handlers.Help
+		if help, err = handlers.NewHelp("", served, version); err == nil {
+			others := []handlers.Face{help}
+			if apps == nil || apps[contracts.R7Office] {
+				others = append(others, r7, introspect)
+			}
+			err = bind("", cfg.addr, eps, others, notFound)
+		}
 	}
 	for _, l := range cfg.listen {
 		if err != nil {
@@ -443,9 +452,13 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 				eps = append(eps, ep)
 			}
 		}
-		var others []handlers.Face
+		var help *handlers.Help
+		if help, err = handlers.NewHelp(app.ID, []*contracts.App{app}, version); err != nil {
+			break
+		}
+		others := []handlers.Face{help}
 		if app == contracts.R7Office {
-			others = []handlers.Face{r7, introspect}
+			others = append(others, r7, introspect)
 		}
 		err = bind(app.ID, l.addr, eps, others, app)
 	}
@@ -633,7 +646,7 @@ func endpointNames() []string {
 	for _, ep := range handlers.Faces(nil) {
 		out = append(out, ep.Path)
 	}
-	return append(append(out, handlers.R7Endpoints()...), handlers.IntrospectPath)
+	return append(append(out, handlers.R7Endpoints()...), handlers.IntrospectPath, handlers.HelpEndpoint, handlers.OpenAPIEndpoint)
 }
 
 func runServe(args []string, stderr io.Writer) int {
