@@ -4,14 +4,25 @@ ORACLE_SRC ?= ../shared/legacy-oracle
 ORACLE_DIR ?= $(CURDIR)/.oracle
 N ?= 500
 
-.PHONY: run test fuzz-short vet fmt-check build bench bench-http bench-timing bench-import delivery-check r7-check golden conformance oracle oracle-deps
+.PHONY: run test browser-deps fuzz-short vet fmt-check build bench bench-http bench-timing bench-import delivery-check r7-check golden conformance oracle oracle-deps
 
 run:
 	$(GO) run ./cmd/aspgate serve
 
-test: fmt-check vet
+test: fmt-check vet browser-deps
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-short
+
+# Debian's chromium for the browser test of the Help pages (cmd/aspgate TestHelpPagesInABrowser), installed
+# when missing: as root (CI) or through passwordless sudo; otherwise the test says why it skips.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "browser-deps: chromium is not installed and this user cannot install it; the browser test will skip"; exit 0; fi; \
+	echo "browser-deps: installing Debian's chromium"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && \
+	command -v chromium >/dev/null
 
 # Every fuzz target for FUZZTIME each (the seed corpus runs in every go test already): the network-facing
 # readers (JSON tokenizers, DataContract XML, form binder, ASC.Api request reader) on fresh inputs.
