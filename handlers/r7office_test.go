@@ -104,30 +104,30 @@ func TestReplayR7OfficeRecordings(t *testing.T) {
 	}
 	for _, f := range files {
 		rec := readRecording(t, f)
-		req, err := http.NewRequest(rec.method, base+rec.path, bytes.NewReader(rec.body))
+		req, err := http.NewRequest(rec.Method, base+rec.Target, bytes.NewReader(rec.Body))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, h := range rec.headers {
+		for _, h := range rec.Header {
 			req.Header.Add(h[0], h[1])
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatalf("%s: %v", rec.name, err)
+			t.Fatalf("%s: %v", rec.Name, err)
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if got := "HTTP/1.1 " + res.Status; got != rec.status {
-			t.Errorf("%s: status line %q, want %q", rec.name, got, rec.status)
+		if got := "HTTP/1.1 " + res.Status; got != rec.StatusLine {
+			t.Errorf("%s: status line %q, want %q", rec.Name, got, rec.StatusLine)
 		}
-		for _, h := range rec.respHeaders {
-			k, v, _ := strings.Cut(h, ": ")
+		for _, h := range rec.RespHeader {
+			k, v := h[0], h[1]
 			if res.Header.Get(k) != v {
-				t.Errorf("%s: %s = %q, want %q", rec.name, k, res.Header.Get(k), v)
+				t.Errorf("%s: %s = %q, want %q", rec.Name, k, res.Header.Get(k), v)
 			}
 		}
-		if !bytes.Equal(body, rec.respBody) {
-			t.Errorf("%s: body\n got %s\nwant %s", rec.name, body, rec.respBody)
+		if !bytes.Equal(body, rec.RespBody) {
+			t.Errorf("%s: body\n got %s\nwant %s", rec.Name, body, rec.RespBody)
 		}
 	}
 }

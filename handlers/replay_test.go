@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
 	"aspgate/contracts"
+	"aspgate/internal/recording"
 	"aspgate/handlers"
 )
 
@@ -89,46 +88,11 @@ func stubEndpoints() []handlers.Endpoint {
 	}
 }
 
-type recording struct {
-	name, app, method, path string
-	headers                 [][2]string
-	body                    []byte
-	status                  string
-	respHeaders             []string
-	respBody                []byte
-}
-
-var argRE = regexp.MustCompile(`'[^']*'|\S+`)
-
-func readRecording(t *testing.T, path string) recording {
+func readRecording(t *testing.T, path string) *recording.Exchange {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	rec, err := recording.Read(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	head, body, _ := bytes.Cut(data, []byte("\n\n"))
-	lines := strings.Split(string(head), "\n")
-	args := argRE.FindAllString(lines[0], -1)
-	for i := range args {
-		args[i] = strings.Trim(args[i], "'")
-	}
-	// $ mono bin/oracle.exe request <app> <METHOD> <path> [-H 'h: v']... [--body-file f]
-	rec := recording{name: filepath.Base(path), app: args[4], method: args[5], path: args[6], status: lines[1],
-		respHeaders: lines[2:], respBody: body[:len(body)-1]}
-	for i := 7; i < len(args); i++ {
-		switch args[i] {
-		case "-H":
-			k, v, _ := strings.Cut(args[i+1], ": ")
-			rec.headers = append(rec.headers, [2]string{k, v})
-			i++
-		case "--body-file":
-			b, err := os.ReadFile(filepath.Join("..", "testdata", "golden", "requests", "bodies", filepath.Base(args[i+1])))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec.body = b
-			i++
-		}
 	}
 	return rec
 }
@@ -141,38 +105,38 @@ func TestReplayWebAPIRecordings(t *testing.T) {
 	n := 0
 	for _, f := range files {
 		rec := readRecording(t, f)
-		if rec.app == "r7office" {
+		if rec.App == "r7office" {
 			continue
 		}
-		if rec.method == http.MethodHead {
+		if rec.Method == http.MethodHead {
 			continue // an IIS host sends no body for HEAD; the recording's in-memory pipeline did
 		}
-		if strings.Contains(rec.status, " 404 ") && rec.app == "aries" {
+		if strings.Contains(rec.StatusLine, " 404 ") && rec.App == "aries" {
 			api.NotFoundApp = contracts.Aries
 		} else {
 			api.NotFoundApp = contracts.LCManager
 		}
-		req := httptest.NewRequest(rec.method, "http://localhost"+rec.path, bytes.NewReader(rec.body))
+		req := httptest.NewRequest(rec.Method, "http://localhost"+rec.Target, bytes.NewReader(rec.Body))
 		req.Header.Del("Content-Type")
-		for _, h := range rec.headers {
+		for _, h := range rec.Header {
 			req.Header.Add(h[0], h[1])
 		}
 		w := httptest.NewRecorder()
 		e.ServeHTTP(w, req)
 		res := w.Result()
 		got := "HTTP/1.1 " + res.Status
-		if got != rec.status {
-			t.Errorf("%s: status %q, want %q\n%s", rec.name, got, rec.status, w.Body.Bytes())
+		if got != rec.StatusLine {
+			t.Errorf("%s: status %q, want %q\n%s", rec.Name, got, rec.StatusLine, w.Body.Bytes())
 			continue
 		}
-		for _, h := range rec.respHeaders {
-			k, v, _ := strings.Cut(h, ": ")
+		for _, h := range rec.RespHeader {
+			k, v := h[0], h[1]
 			if res.Header.Get(k) != v {
-				t.Errorf("%s: header %s = %q, want %q", rec.name, k, res.Header.Get(k), v)
+				t.Errorf("%s: header %s = %q, want %q", rec.Name, k, res.Header.Get(k), v)
 			}
 		}
-		if !bytes.Equal(w.Body.Bytes(), rec.respBody) {
-			t.Errorf("%s: body\n got %q\nwant %q", rec.name, w.Body.Bytes(), rec.respBody)
+		if !bytes.Equal(w.Body.Bytes(), rec.RespBody) {
+			t.Errorf("%s: body\n got %q\nwant %q", rec.Name, w.Body.Bytes(), rec.RespBody)
 		}
 		n++
 	}

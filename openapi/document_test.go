@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"aspgate/contracts"
+	"aspgate/internal/recording"
 )
 
 func init() {
@@ -141,56 +141,11 @@ func appIDs(apps []*contracts.App) []string {
 	return ids
 }
 
-// recording is one exchange with the real Web API 5.2.3 pipeline (or ASC.Api's binder), as the handlers'
-// replay test reads it.
-type recording struct {
-	name, app, method, target string
-	headers                   http.Header
-	body                      []byte
-	status                    int
-	respHeaders               http.Header
-	respBody                  []byte
-}
-
-var argRE = regexp.MustCompile(`'[^']*'|\S+`)
-
-func readRecording(t *testing.T, path string) recording {
+func readRecording(t *testing.T, path string) *recording.Exchange {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	rec, err := recording.Read(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	head, body, _ := bytes.Cut(data, []byte("\n\n"))
-	lines := strings.Split(string(head), "\n")
-	args := argRE.FindAllString(lines[0], -1)
-	for i := range args {
-		args[i] = strings.Trim(args[i], "'")
-	}
-	// $ mono bin/oracle.exe request <app> <METHOD> <path> [-H 'h: v']... [--body-file f]
-	status, err := strconv.Atoi(strings.Fields(lines[1])[1])
-	if err != nil {
-		t.Fatalf("%s: status line %q", path, lines[1])
-	}
-	rec := recording{name: filepath.Base(path), app: args[4], method: args[5], target: args[6], status: status,
-		headers: http.Header{}, respHeaders: http.Header{}, respBody: bytes.TrimSuffix(body, []byte("\n"))}
-	for _, l := range lines[2:] {
-		k, v, _ := strings.Cut(l, ": ")
-		rec.respHeaders.Add(k, v)
-	}
-	for i := 7; i < len(args); i++ {
-		switch args[i] {
-		case "-H":
-			k, v, _ := strings.Cut(args[i+1], ": ")
-			rec.headers.Add(k, v)
-			i++
-		case "--body-file":
-			b, err := os.ReadFile(filepath.Join("..", "testdata", "golden", "requests", "bodies", filepath.Base(args[i+1])))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec.body = b
-			i++
-		}
 	}
 	return rec
 }
@@ -234,7 +189,9 @@ func findOperation(doc *openapi3.T, target string) (string, *openapi3.PathItem, 
 
 // requestJSON is a recorded request's body as JSON text: UTF-16 as its label says (the formatter reads
 // utf-16 labels so), anything else as the bytes are.
-func requestJSON(rec recording) []byte { return asUTF8(rec.body, rec.headers.Get("Content-Type")) }
+func requestJSON(rec *recording.Exchange) []byte {
+	return asUTF8(rec.Body, rec.RequestHeader().Get("Content-Type"))
+}
 
 // asUTF8 is a body as UTF-8 text when its Content-Type says utf-16 (UTF-16LE, a byte order mark first);
 // any other body as it is.
@@ -293,14 +250,14 @@ func TestRecordingsValidate(t *testing.T) {
 	var requests, responses int
 	for _, f := range files {
 		rec := readRecording(t, f)
-		respType := mediaType(rec.respHeaders.Get("Content-Type"))
-		tmpl, item, params := findOperation(d.kin, rec.target)
-		if item == nil || rec.method != http.MethodPost {
+		respType := mediaType(rec.ResponseHeader().Get("Content-Type"))
+		tmpl, item, params := findOperation(d.kin, rec.Target)
+		if item == nil || rec.Method != http.MethodPost {
 			// No operation: Web API's own 404 or 405, an HttpError.
-			if len(rec.respBody) == 0 {
+			if len(rec.RespBody) == 0 {
 				continue
 			}
-			app, _ := contracts.LookupApp(rec.app)
+			app, _ := contracts.LookupApp(rec.App)
 			name := "HttpError"
 			if app.CamelCase {
 				name = "HttpError.camelCase"
@@ -309,68 +266,68 @@ func TestRecordingsValidate(t *testing.T) {
 			switch {
 			case isJSONType(respType):
 				var v any
-				if err = json.Unmarshal(rec.respBody, &v); err == nil {
+				if err = json.Unmarshal(rec.RespBody, &v); err == nil {
 					err = d.kin.Components.Schemas[name].Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
 				}
 			case isXMLType(respType):
 				var el *xelem
-				if el, err = parseXML(rec.respBody); err == nil {
+				if el, err = parseXML(rec.RespBody); err == nil {
 					err = checker.root(d.tree.get("components", "schemas", "HttpError.xml"), el)
 				}
 			default:
 				err = fmt.Errorf("content type %q", respType)
 			}
 			if err != nil {
-				t.Errorf("%s: the %d body is not %s: %v", rec.name, rec.status, name, err)
+				t.Errorf("%s: the %d body is not %s: %v", rec.Name, rec.Status, name, err)
 			}
 			responses++
 			continue
 		}
 
-		req := httptest.NewRequest(rec.method, "http://localhost"+rec.target, bytes.NewReader(requestJSON(rec)))
-		req.Header = rec.headers.Clone()
+		req := httptest.NewRequest(rec.Method, "http://localhost"+rec.Target, bytes.NewReader(requestJSON(rec)))
+		req.Header = rec.RequestHeader()
 		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Options: &openapi3filter.Options{MultiError: true},
 			Route: &routers.Route{Spec: d.kin, Path: tmpl, PathItem: item, Method: http.MethodPost, Operation: item.Post}}
-		if reqType := mediaType(rec.headers.Get("Content-Type")); isJSONType(reqType) && len(rec.body) > 0 {
+		if reqType := mediaType(rec.RequestHeader().Get("Content-Type")); isJSONType(reqType) && len(rec.Body) > 0 {
 			// RFC 8259: JSON text is UTF-8; a validator that reads other bytes leniently proves nothing.
 			err := openapi3filter.ValidateRequest(context.Background(), in)
 			if err == nil && !utf8.Valid(requestJSON(rec)) {
 				err = fmt.Errorf("not UTF-8")
 			}
-			accepted := rec.status/100 == 2
+			accepted := rec.Status/100 == 2
 			switch {
-			case err == nil && !accepted && rec.app != "r7office":
-				t.Errorf("%s: the request schema accepts a body the legacy answered %d", rec.name, rec.status)
+			case err == nil && !accepted && rec.App != "r7office":
+				t.Errorf("%s: the request schema accepts a body the legacy answered %d", rec.Name, rec.Status)
 			case err != nil && accepted:
-				offSchema[rec.name] = err.Error()
+				offSchema[rec.Name] = err.Error()
 			}
 			requests++
 		}
-		if len(rec.respBody) == 0 {
+		if len(rec.RespBody) == 0 {
 			continue
 		}
 		switch {
 		case isJSONType(respType):
-			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.status, Header: rec.respHeaders,
-				Body: io.NopCloser(bytes.NewReader(asUTF8(rec.respBody, rec.respHeaders.Get("Content-Type")))), Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true}}
+			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.Status, Header: rec.ResponseHeader(),
+				Body: io.NopCloser(bytes.NewReader(asUTF8(rec.RespBody, rec.ResponseHeader().Get("Content-Type")))), Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true}}
 			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-				t.Errorf("%s: the %d response does not validate: %v", rec.name, rec.status, err)
+				t.Errorf("%s: the %d response does not validate: %v", rec.Name, rec.Status, err)
 			}
 		case isXMLType(respType):
-			schema := d.tree.get("paths", tmpl, "post", "responses", strconv.Itoa(rec.status), "content", respType, "schema")
+			schema := d.tree.get("paths", tmpl, "post", "responses", strconv.Itoa(rec.Status), "content", respType, "schema")
 			if schema == nil {
-				t.Errorf("%s: no %s answer at %d in the document", rec.name, respType, rec.status)
+				t.Errorf("%s: no %s answer at %d in the document", rec.Name, respType, rec.Status)
 				break
 			}
-			el, err := parseXML(rec.respBody)
+			el, err := parseXML(rec.RespBody)
 			if err == nil {
 				err = checker.root(schema, el)
 			}
 			if err != nil {
-				t.Errorf("%s: the %d XML response does not fit the schema: %v", rec.name, rec.status, err)
+				t.Errorf("%s: the %d XML response does not fit the schema: %v", rec.Name, rec.Status, err)
 			}
 		default:
-			t.Errorf("%s: response content type %q", rec.name, respType)
+			t.Errorf("%s: response content type %q", rec.Name, respType)
 		}
 		responses++
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"aspgate/internal/recording"
 	"aspgate/xmlns"
 )
 
@@ -338,22 +338,14 @@ func TestEndToEndUnknownAccountsLookTheSame(t *testing.T) {
 // Content-Type and member/element shape.
 func TestEndToEndRecordings(t *testing.T) {
 	e := mustServe(t, "--limit-recipient-minute", "1000", "--limit-recipient-hour", "1000", "--limit-client-hour", "100000")
-	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "requests", "*.txt"))
+	recs, err := recording.ReadAll(filepath.Join("..", "..", "testdata", "golden", "requests"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	exact, shaped := 0, 0
-	argRE := regexp.MustCompile(`'[^']*'|\S+`)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		head, body, _ := bytes.Cut(data, []byte("\n\n"))
-		lines := strings.Split(string(head), "\n")
-		args := argRE.FindAllString(lines[0], -1)
-		for i := range args {
-			args[i] = strings.Trim(args[i], "'")
-		}
-		app, method, path := args[4], args[5], args[6]
-		if method == http.MethodHead || app == "r7office" && strings.Contains(lines[1], " 201 ") {
+	for _, rec := range recs {
+		app, method, path := rec.App, rec.Method, rec.Target
+		if method == http.MethodHead || app == "r7office" && rec.Status == http.StatusCreated {
 			continue // r7office successes need the stub's user "u@x" with password "p": the handler tests replay them
 		}
 		base := e.base
@@ -362,21 +354,8 @@ func TestEndToEndRecordings(t *testing.T) {
 		}
 		req, _ := http.NewRequest(method, base+path, nil)
 		req.Host = "localhost" // the recordings quote http://localhost in their 404 messages
-		var reqBody []byte
-		for i := 7; i < len(args); i++ {
-			switch args[i] {
-			case "-H":
-				k, v, _ := strings.Cut(args[i+1], ": ")
-				req.Header.Add(k, v)
-				i++
-			case "--body-file":
-				reqBody, err = os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "requests", "bodies", filepath.Base(args[i+1])))
-				if err != nil {
-					t.Fatal(err)
-				}
-				i++
-			}
-		}
+		req.Header = rec.RequestHeader()
+		reqBody := rec.Body
 		if bytes.Contains(reqBody, []byte("!throw")) {
 			continue // the stub action threw on purpose; the real action has nothing to throw for
 		}
@@ -388,14 +367,12 @@ func TestEndToEndRecordings(t *testing.T) {
 		}
 		got, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		want := body[:len(body)-1]
-		wantCT := strings.TrimPrefix(lines[2], "Content-Type: ")
-		name := filepath.Base(f)
+		want, wantCT, name := rec.RespBody, rec.ResponseHeader().Get("Content-Type"), rec.Name
 		if res.Header.Get("Content-Type") != wantCT {
 			t.Errorf("%s: Content-Type %q, want %q", name, res.Header.Get("Content-Type"), wantCT)
 			continue
 		}
-		status := lines[1]
+		status := rec.StatusLine
 		stubDependent := app != "r7office" && (strings.Contains(status, " 200 ") || strings.Contains(status, " 500 "))
 		if !stubDependent {
 			if line := "HTTP/1.1 " + res.Status; line != status {
