@@ -11,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"aspgate/contracts"
-	"aspgate/internal/recording"
 	"aspgate/handlers"
+	"aspgate/internal/recording"
 )
 
 // The recordings in testdata/golden/requests were made with stub actions in the real Web API pipeline
