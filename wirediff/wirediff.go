@@ -18,6 +18,7 @@ import (
 // Answer is one HTTP answer.
 type Answer struct {
 	Status int
+	Reason string // the status line's reason phrase, when known ("Server error" is ONLYOFFICE's own)
 	Header http.Header
 	Body   []byte
 }
@@ -78,6 +79,8 @@ func CompareMode(want, got Answer, mode Mode) []Difference {
 	var out []Difference
 	if want.Status != got.Status {
 		out = append(out, Difference{Path: "status", Kind: "status", Expected: strconv.Itoa(want.Status), Received: strconv.Itoa(got.Status)})
+	} else if want.Reason != "" && got.Reason != "" && want.Reason != got.Reason {
+		out = append(out, Difference{Path: "status", Kind: "reason phrase", Expected: strconv.Quote(want.Reason), Received: strconv.Quote(got.Reason)})
 	}
 	for _, h := range []string{"Content-Type", "Allow"} {
 		w, g := want.Header.Get(h), got.Header.Get(h)
