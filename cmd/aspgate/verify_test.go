@@ -63,7 +63,7 @@ func TestVerifyFindsABrokenProxy(t *testing.T) {
 	}
 	var rep struct {
 		Differ, Agree int
-		Results []struct{ Name, Outcome string }
+		Results       []struct{ Name, Outcome string }
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
 	if err != nil || json.Unmarshal(b, &rep) != nil || rep.Differ != 9 || rep.Agree != 8 {
