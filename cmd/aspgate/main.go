@@ -13,6 +13,7 @@ const usage = `usage:
   aspgate serve [--addr 127.0.0.1:8080] [--db aspgate.db] ...   the gateway (aspgate serve -h)
   aspgate verify --target URL --app APP [--cases DIR] [--report F.json] [--junit F.xml] [--allow-writes]
                                                       does a server still speak the legacy contract?
+  aspgate record --listen ADDR --upstream URL --app APP --out DIR   traffic to verify cases, secrets redacted
   aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
   aspgate operator add | user add | apikey add|revoke | outbox list|send-once   admin commands (aspgate user -h)
   aspgate token check|revoke TOKEN | totp enroll|disable --user U      r7office tokens and authenticator apps
@@ -34,6 +35,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case "verify":
 		return runVerify(args[1:], stdout, stderr)
+	case "record":
+		return runRecord(args[1:], stdout, stderr)
 	case "migrate", "operator", "user", "apikey", "outbox", "token", "totp":
 		return runAdmin(args, stdin, stdout, stderr)
 	case "version", "--version", "-version":
