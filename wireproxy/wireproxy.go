@@ -51,8 +51,8 @@ type Proxy struct {
 	mu      sync.Mutex
 	closing bool
 	conns   map[net.Conn]bool
-	ln    net.Listener
-	wg    sync.WaitGroup
+	ln      net.Listener
+	wg      sync.WaitGroup
 }
 
 const (
