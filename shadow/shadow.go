@@ -24,8 +24,8 @@ import (
 
 	"aspgate/contracts"
 	"aspgate/recorder"
-	"aspgate/wireproxy"
 	"aspgate/wirediff"
+	"aspgate/wireproxy"
 )
 
 // MirrorHeader marks a mirrored request. aspgate serve refuses a marked request when it could deliver a
@@ -67,7 +67,9 @@ func New(cfg Config) (*Shadow, error) {
 	if cfg.Primary == "" || cfg.Candidate == "" || cfg.Store == nil {
 		return nil, errors.New("shadow: a primary, a candidate and a store are required")
 	}
-	same := func(a, b string) bool { return b != "" && strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/")) }
+	same := func(a, b string) bool {
+		return b != "" && strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))
+	}
 	if same(cfg.Primary, cfg.Candidate) || same(cfg.Primary, cfg.Secondary) || same(cfg.Candidate, cfg.Secondary) {
 		// Mirroring to the primary itself would run every request twice there: a second code sent.
 		return nil, errors.New("shadow: the primary, the candidate and the secondary must be three different servers")
