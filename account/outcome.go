@@ -44,9 +44,10 @@ const (
 	OutcomeBadRequest       Outcome = "bad_request"
 	OutcomeRouteNotFound    Outcome = "route_not_found"
 	OutcomeMethodNotAllowed Outcome = "method_not_allowed"
-	OutcomePreflight        Outcome = "preflight"  // an OPTIONS request answered (r7office)
-	OutcomeNotServed        Outcome = "not_served" // a legacy route aspgate refuses as the legacy host would (r7office login, register)
-	OutcomeDocument         Outcome = "document"   // a Help page, its stylesheet or the OpenAPI document served
+	OutcomePreflight        Outcome = "preflight"      // an OPTIONS request answered (r7office)
+	OutcomeNotServed        Outcome = "not_served"     // a legacy route aspgate refuses as the legacy host would (r7office login, register)
+	OutcomeDocument         Outcome = "document"       // a Help page, its stylesheet or the OpenAPI document served
+	OutcomeMirrorRefused    Outcome = "mirror_refused" // a request mirrored by aspgate shadow, refused by a server that delivers
 )
 
 // Outcomes lists every outcome, for metrics that start each series at zero.
@@ -56,7 +57,7 @@ func Outcomes() []Outcome {
 		OutcomeInvalidAPIKey, OutcomeCodeRejected, OutcomeChangeNotFound, OutcomeChangeExpired, OutcomePasswordUsed,
 		OutcomePolicy, OutcomeBusy, OutcomeAuthFailed, OutcomeSignInBlocked, OutcomePhoneTaken, OutcomePhoneEmpty,
 		OutcomePhoneConfirmed, OutcomeSMSNotEnabled, OutcomeNoPhone, OutcomeNotFound, OutcomeConflict, OutcomeError, OutcomeBadRequest,
-		OutcomeRouteNotFound, OutcomeMethodNotAllowed, OutcomePreflight, OutcomeNotServed, OutcomeDocument}
+		OutcomeRouteNotFound, OutcomeMethodNotAllowed, OutcomePreflight, OutcomeNotServed, OutcomeDocument, OutcomeMirrorRefused}
 }
 
 // Error is a domain failure: its outcome, and the failure it refines, if any (ErrSignInBlocked is an

@@ -81,3 +81,13 @@ type Outbox interface {
 type Scrubber interface {
 	Scrub(ctx context.Context) error
 }
+
+// Discard is the sender of `aspgate serve --no-send`: every message is taken as sent and goes nowhere,
+// so its row is settled (secret erased) and no later dispatcher can deliver it. For a shadow's candidate
+// or secondary, which must answer mirrored requests without a second code reaching a person.
+type Discard struct{}
+
+// Send drops the message.
+func (Discard) Send(context.Context, Envelope) error { return nil }
+
+func (Discard) String() string { return "discarded (--no-send)" }

@@ -38,6 +38,7 @@ type deliveryFlags struct {
 	sendTimeout time.Duration
 	concurrency int
 	retention   time.Duration
+	noSend      bool
 }
 
 // headerFlags collects repeated --sms-header 'Name: value' flags.
@@ -78,6 +79,8 @@ func (d *deliveryFlags) register(fs *flag.FlagSet) {
 		"longest one delivery attempt may take (env ASPGATE_SEND_TIMEOUT)")
 	fs.IntVar(&d.concurrency, "send-concurrency", envInt("ASPGATE_SEND_CONCURRENCY", delivery.DefaultConcurrency),
 		"deliveries in flight at once (env ASPGATE_SEND_CONCURRENCY)")
+	fs.BoolVar(&d.noSend, "no-send", envBool("ASPGATE_NO_SEND"), "never deliver: every code and link is discarded as if sent "+
+		"(for a shadow's candidate or secondary; env ASPGATE_NO_SEND)")
 	fs.DurationVar(&d.retention, "outbox-retention", envDuration("ASPGATE_OUTBOX_RETENTION", delivery.DefaultRetention),
 		"sent and dead messages are deleted after this long; negative: never (env ASPGATE_OUTBOX_RETENTION)")
 }
@@ -142,6 +145,9 @@ func (d *deliveryFlags) dispatcher(dbPath string, log *slog.Logger) (*delivery.D
 	} else if len(d.smsHeaders) > 0 || d.smsBody != "" {
 		return nil, errors.New("--sms-header and --sms-body need --sms-url")
 	}
+	if d.noSend {
+		disp.Email, disp.SMS = delivery.Discard{}, delivery.Discard{}
+	}
 	return disp, nil
 }
 
@@ -149,7 +155,10 @@ func (d *deliveryFlags) dispatcher(dbPath string, log *slog.Logger) (*delivery.D
 func logDelivery(log *slog.Logger, d *delivery.Dispatcher) {
 	_, mailInbox := d.Email.(*delivery.Inbox)
 	_, smsInbox := d.SMS.(*delivery.Inbox)
+	_, discard := d.Email.(delivery.Discard)
 	switch {
+	case discard:
+		log.Warn("--no-send: codes and links are discarded, never delivered (a shadow's candidate or secondary)")
 	case mailInbox && smsInbox:
 		log.Warn("no SMTP server or SMS gateway configured: messages go to the dev inbox; read them with `aspgate outbox list`",
 			"inbox", d.Email.(*delivery.Inbox).Path)

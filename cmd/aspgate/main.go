@@ -13,6 +13,8 @@ const usage = `usage:
   aspgate serve [--addr 127.0.0.1:8080] [--db aspgate.db] ...   the gateway (aspgate serve -h)
   aspgate verify --target URL --app APP [--cases DIR] [--report F.json] [--junit F.xml] [--allow-writes]
                                                       does a server still speak the legacy contract?
+  aspgate shadow --listen ADDR --primary URL --candidate URL [--secondary URL] --db FILE   mirror live traffic
+  aspgate shadow report --db FILE [--json]            the differences a shadow found
   aspgate record --listen ADDR --upstream URL --app APP --out DIR   traffic to verify cases, secrets redacted
   aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
   aspgate operator add | user add | apikey add|revoke | outbox list|send-once   admin commands (aspgate user -h)
@@ -37,6 +39,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runVerify(args[1:], stdout, stderr)
 	case "record":
 		return runRecord(args[1:], stdout, stderr)
+	case "shadow":
+		return runShadow(args[1:], stdout, stderr)
 	case "migrate", "operator", "user", "apikey", "outbox", "token", "totp":
 		return runAdmin(args, stdin, stdout, stderr)
 	case "version", "--version", "-version":

@@ -229,6 +229,11 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	if c.shutdownDelay < 0 {
 		return errors.New("--shutdown-delay must not be negative")
 	}
+	if c.delivery.noSend && !c.dispatch {
+		// Without this process's (discarding) dispatcher the messages would wait in the outbox for one
+		// that delivers.
+		return errors.New("--no-send needs --dispatch: this process discards the messages")
+	}
 	for _, l := range c.limitValues() {
 		if l.v < 0 {
 			return fmt.Errorf("--%s must be 0 (no limit) or more", l.name)
@@ -360,6 +365,11 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 	if err != nil {
 		return nil, err
 	}
+	// A mirrored request (aspgate shadow) is answered only where no message can reach a person: with
+	// --no-send, or a dispatcher that writes to the dev inbox only.
+	_, mailInbox := disp.Email.(*delivery.Inbox)
+	_, smsInbox := disp.SMS.(*delivery.Inbox)
+	acceptMirrors := cfg.delivery.noSend || cfg.dispatch && mailInbox && smsInbox
 	opts := store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout, ObserveTx: m.ObserveTx}
 	if cfg.dispatch {
 		opts.OnEnqueue = disp.Notify
@@ -403,6 +413,7 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 		e.HideBanner, e.HidePort = true, true
 		e.Logger.SetOutput(io.Discard)
 		e.Use(handlers.AccessLog(log, m, proxies))
+		e.Use(handlers.MirrorGuard(acceptMirrors, log))
 		(&handlers.WebAPI{App: app, Endpoints: endpoints, Others: others, NotFoundApp: notFound, MaxBody: cfg.maxBody, Log: log}).Register(e)
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
