@@ -114,8 +114,10 @@ func (s *Shadow) Serve(ln net.Listener) error {
 func (s *Shadow) Shutdown(ctx context.Context) error {
 	err := s.proxy.Shutdown(ctx)
 	s.closing.Lock()
-	s.closed = true
-	close(s.jobs)
+	if !s.closed { // a second Shutdown only waits
+		s.closed = true
+		close(s.jobs)
+	}
 	s.closing.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()

@@ -55,7 +55,7 @@ func (l *legacyLike) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +67,7 @@ func serve(t *testing.T, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-func startShadow(t *testing.T, cfg Config) (*Shadow, string) {
+func startShadow(t testing.TB, cfg Config) (*Shadow, string) {
 	t.Helper()
 	st, err := OpenStore(filepath.Join(t.TempDir(), "shadow.db"))
 	if err != nil {
@@ -84,6 +84,7 @@ func startShadow(t *testing.T, cfg Config) (*Shadow, string) {
 		t.Fatal(err)
 	}
 	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) }) // before the store closes (cleanups run last first)
 	return s, "http://" + ln.Addr().String()
 }
 
