@@ -218,7 +218,11 @@ func (p *Proxy) handle(c net.Conn, req *http.Request) bool {
 	}
 	ex.RespBody = respBody[:min(int64(len(respBody)), p.MaxBody)]
 	ex.Truncated = ex.Truncated || !respWhole
-	keep := !req.Close && !res.Close && req.ProtoAtLeast(1, 1)
+	// The upstream's connection is not the client's: its Connection header is hop-by-hop.
+	keep := !req.Close && req.ProtoAtLeast(1, 1)
+	for _, h := range []string{"Connection", "Keep-Alive"} {
+		res.Header.Del(h)
+	}
 	res.Body = io.NopCloser(io.MultiReader(bytes.NewReader(respBody), res.Body))
 	res.Close = !keep
 	if req.Method == http.MethodHead {

@@ -32,7 +32,7 @@ func rawUpstream(t *testing.T, status string, body []byte) string {
 		if r.Method == http.MethodHead {
 			out = nil
 		}
-		fmt.Fprintf(buf, "HTTP/1.1 %s\r\nContent-Type: application/json; charset=UTF-8\r\nX-Got: %d %s %s\r\nContent-Length: %d\r\n\r\n",
+		fmt.Fprintf(buf, "HTTP/1.1 %s\r\nContent-Type: application/json; charset=UTF-8\r\nX-Got: %d %s %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
 			status, len(in), r.Header.Get("X-Aspgate-Mirror"), r.Host, len(body))
 		buf.Write(out)
 		buf.Flush()
@@ -61,8 +61,9 @@ func TestAnswersPassUnchanged(t *testing.T) {
 	up := rawUpstream(t, "500 Server error", answer)
 	var mu sync.Mutex
 	var seen []*Exchange
-	addr := startProxy(t, &Proxy{Upstream: up, MaxBody: 90, StripHeaders: []string{"X-Aspgate-Mirror"},
-		Observe: func(e *Exchange) { mu.Lock(); seen = append(seen, e); mu.Unlock() }})
+	proxy := &Proxy{Upstream: up, MaxBody: 90, StripHeaders: []string{"X-Aspgate-Mirror"},
+		Observe: func(e *Exchange) { mu.Lock(); seen = append(seen, e); mu.Unlock() }}
+	addr := startProxy(t, proxy)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +99,10 @@ func TestAnswersPassUnchanged(t *testing.T) {
 		if i == 0 && got != "2  legacy.example" || i == 1 && got != "100  legacy.example" {
 			t.Errorf("request %d: the upstream got %q", i, got)
 		}
+	}
+	// The last exchange is observed just after its answer is written: stop the proxy to be sure.
+	if err := proxy.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
