@@ -10,7 +10,7 @@ run:
 	$(GO) run ./cmd/aspgate serve
 
 test: fmt-check vet browser-deps
-	$(GO) test -race -count=1 ./...
+	sh tools/with-postgres.sh $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # Debian's chromium for the browser test of the Help pages (cmd/aspgate TestHelpPagesInABrowser), installed

@@ -399,22 +399,23 @@ func testOutboxClaimedOnce(t *testing.T, h Harness) {
 	if err := a.MarkSent(ctx, ids[0], T0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.MarkRetry(ctx, ids[1], T0.Add(time.Hour), "451 try later"); err != nil {
+	if err := a.MarkRetry(ctx, ids[1], T0.Add(3*time.Hour), "451 try later"); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.MarkDead(ctx, ids[2], T0.Add(2*time.Minute), "550 no such user"); err != nil {
 		t.Fatal(err)
 	}
-	// A restarted dispatcher releases the other claims; they come back once each, the retry when due.
-	released, err := dbs[1].ReleaseClaims(ctx, T0.Add(3*time.Minute))
+	// A dispatcher starting an hour later releases the claims a dead one left (an engine with several
+	// dispatchers releases only claims older than its lease); they come back once each, the retry when due.
+	released, err := dbs[1].ReleaseClaims(ctx, T0.Add(time.Hour))
 	if err != nil || released != n-3 {
 		t.Fatalf("released %d %v, want %d", released, err, n-3)
 	}
-	again, err := a.ClaimDue(ctx, T0.Add(4*time.Minute), 100)
+	again, err := a.ClaimDue(ctx, T0.Add(time.Hour), 100)
 	if err != nil || len(again) != n-3 || again[0].Attempts != 2 {
 		t.Fatalf("reclaimed %d %v", len(again), err)
 	}
-	if late, _ := a.ClaimDue(ctx, T0.Add(2*time.Hour), 100); len(late) != 1 || late[0].ID != ids[1] {
+	if late, _ := a.ClaimDue(ctx, T0.Add(3*time.Hour), 100); len(late) != 1 || late[0].ID != ids[1] {
 		t.Errorf("the retry due later: %+v", late)
 	}
 }
