@@ -10,7 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
+
+	"aspgate/account"
 )
 
 // migrationFiles are the schema migrations, named NNNN_description.sql and applied in version order.
@@ -98,11 +99,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // Migration is one applied schema migration.
-type Migration struct {
-	Version   int
-	Name      string
-	AppliedAt time.Time
-}
+type Migration = account.Migration
 
 // Migrations lists the applied migrations, oldest first.
 func (db *DB) Migrations(ctx context.Context) ([]Migration, error) {

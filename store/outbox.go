@@ -30,21 +30,14 @@ func (db *DB) enqueued() {
 
 // The delivery states of an outbox message.
 const (
-	OutboxPending = "pending" // waiting for its next attempt
-	OutboxSending = "sending" // claimed by the dispatcher
-	OutboxSent    = "sent"
-	OutboxDead    = "dead" // gave up: failed permanently, too often, or expired first
+	OutboxPending = account.OutboxPending
+	OutboxSending = account.OutboxSending
+	OutboxSent    = account.OutboxSent
+	OutboxDead    = account.OutboxDead
 )
 
 // OutboxRow is a message in the outbox with its delivery state.
-type OutboxRow struct {
-	account.QueuedMessage
-	Status        string
-	NextAttemptAt time.Time
-	SentAt        time.Time // zero unless sent
-	DeadAt        time.Time // zero unless dead
-	LastError     string
-}
+type OutboxRow = account.OutboxRow
 
 const outboxColumns = `id, app, channel, kind, to_addr, secret, link_base, expires_at, status, attempts,
 	created_at, next_attempt_at, sent_at, dead_at, last_error, idempotency_key`

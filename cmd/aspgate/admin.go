@@ -168,7 +168,7 @@ func adminParse(args []string, stdin io.Reader, stdout, stderr io.Writer) (*admi
 }
 
 // withStore opens the database for one command and closes it afterwards.
-func (c *adminCommand) withStore(ctx context.Context, fn func(db *store.DB) error) error {
+func (c *adminCommand) withStore(ctx context.Context, fn func(db engine) error) error {
 	db, err := openStore(ctx, c.st.db)
 	if err != nil {
 		return err
@@ -184,7 +184,7 @@ func (c *adminCommand) migrate(ctx context.Context, stdout io.Writer) error {
 	if _, err := loadOrCreateKey(c.st.keyPath()); err != nil {
 		return err
 	}
-	return c.withStore(ctx, func(db *store.DB) error {
+	return c.withStore(ctx, func(db engine) error {
 		ms, err := db.Migrations(ctx)
 		if err != nil {
 			return err
@@ -331,7 +331,7 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 		default:
 			return usageError{fmt.Sprintf("--status %q: want pending, sending, sent, dead or all", *status)}
 		}
-		return c.withStore(ctx, func(db *store.DB) error {
+		return c.withStore(ctx, func(db engine) error {
 			rows, err := db.ListOutbox(ctx, *limit, states...)
 			if err != nil {
 				return err
@@ -397,7 +397,7 @@ func (c *adminCommand) outboxSendOnce(stdout io.Writer) {
 		if err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(db *store.DB) error {
+		return c.withStore(ctx, func(db engine) error {
 			disp.Outbox = db
 			r, err := disp.SendOnce(ctx)
 			if errors.Is(err, delivery.ErrLocked) {

@@ -65,7 +65,7 @@ func onlyLogLines(stderr string) bool {
 // mustOpenStore opens the database a command wrote, as serve would.
 func mustOpenStore(tb testing.TB, path string) *store.DB {
 	tb.Helper()
-	db, err := openStore(context.Background(), path)
+	db, err := store.Open(context.Background(), path, store.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

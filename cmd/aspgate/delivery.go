@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"aspgate/delivery"
+	"aspgate/store/postgres"
 )
 
 // Suffixes of the files kept next to the database.
@@ -111,10 +112,13 @@ func (d *deliveryFlags) dispatcher(dbPath string, log *slog.Logger) (*delivery.D
 	inboxPath := d.inbox
 	if inboxPath == "" {
 		inboxPath = dbPath + inboxSuffix
+		if postgres.IsDSN(dbPath) {
+			inboxPath = "aspgate" + inboxSuffix // in the working directory: there is no database file to sit beside
+		}
 	}
 	var inbox delivery.Sender = delivery.NewInbox(inboxPath)
 	disp := &delivery.Dispatcher{
-		Templates: tpl, Email: inbox, SMS: inbox, LockPath: dbPath + dispatchSuffix,
+		Templates: tpl, Email: inbox, SMS: inbox, LockPath: dispatchLockPath(dbPath),
 		MaxAttempts: d.maxAttempts, BackoffBase: d.backoff, BackoffMax: d.backoffMax, Poll: d.poll,
 		SendTimeout: d.sendTimeout, Concurrency: d.concurrency, Retention: d.retention, Log: log,
 	}

@@ -29,11 +29,13 @@ import (
 	"aspgate/listen"
 	"aspgate/metrics"
 	"aspgate/store"
+	"aspgate/store/postgres"
 )
 
 // serveConfig is everything `aspgate serve` can be told, by flag or by ASPGATE_* variable.
 type serveConfig struct {
 	storage         storageFlags
+	engine          engineFlags
 	addr            string
 	linkBaseURL     string
 	durable         bool
@@ -137,6 +139,7 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.storage.register(fs)
+	c.engine.register(fs)
 	def := account.DefaultConfig()
 	fs.StringVar(&c.addr, "addr", envString("ASPGATE_ADDR", "127.0.0.1:8080"),
 		"listen `address` of the combined listener, answering every app (or --apps); empty: none, only --listen (env ASPGATE_ADDR)")
@@ -229,6 +232,12 @@ func (c *serveConfig) parse(args []string, stderr io.Writer) error {
 	if c.shutdownDelay < 0 {
 		return errors.New("--shutdown-delay must not be negative")
 	}
+	if err := c.engine.check(); err != nil {
+		return err
+	}
+	if postgres.IsDSN(c.storage.db) && c.storage.keyFile == "" {
+		return errKeyFileForDSN
+	}
 	if c.delivery.noSend && !c.dispatch {
 		// Without this process's (discarding) dispatcher the messages would wait in the outbox for one
 		// that delivers.
@@ -297,7 +306,7 @@ func (c *serveConfig) limitValues() []limitValue {
 type server struct {
 	cfg       serveConfig
 	log       *slog.Logger
-	db        *store.DB
+	db        engine
 	disp      *delivery.Dispatcher // nil with --dispatch=false
 	listeners []*listener          // the legacy listeners: --addr (when set) first, then --listen
 	admin     *adminListener       // nil with --admin-addr ""
@@ -370,13 +379,13 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 	_, mailInbox := disp.Email.(*delivery.Inbox)
 	_, smsInbox := disp.SMS.(*delivery.Inbox)
 	acceptMirrors := cfg.delivery.noSend || cfg.dispatch && mailInbox && smsInbox
-	opts := store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout, ObserveTx: m.ObserveTx}
+	opts := engineOptions{sqlite: store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout, ObserveTx: m.ObserveTx}, postgres: cfg.engine}
 	if cfg.dispatch {
-		opts.OnEnqueue = disp.Notify
+		opts.onEnqueue = disp.Notify
 	} else {
 		disp = nil
 	}
-	db, err := store.Open(ctx, cfg.storage.db, opts)
+	db, err := openEngine(ctx, cfg.storage.db, key, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -574,7 +583,7 @@ func (s *server) serve(ctx context.Context) error {
 		s.log.Info("no --introspect-secret: " + handlers.IntrospectPath + " is off (aspgate token check still works)")
 	}
 	version, revision := buildVersion()
-	s.log.Info("starting", "version", version, "revision", revision, "db", s.db.Path(), "durable", s.cfg.durable,
+	s.log.Info("starting", "version", version, "revision", revision, "db", engineName(s.db, s.cfg.storage.db), "durable", s.cfg.durable,
 		"tls", s.cert != nil, "trusted_proxies", len(s.cfg.proxies))
 	errc := make(chan error, len(s.listeners)+1)
 	for _, l := range s.listeners {

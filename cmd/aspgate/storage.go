@@ -12,7 +12,8 @@ import (
 	"path/filepath"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/postgres"
+	"time"
 )
 
 // Defaults and environment variables of the storage settings, shared by serve and the admin commands.
@@ -36,7 +37,8 @@ func (s *storageFlags) register(fs *flag.FlagSet) {
 	if db == "" {
 		db = defaultDBPath
 	}
-	fs.StringVar(&s.db, "db", db, "SQLite database `file`, created and migrated when missing (env "+envDB+")")
+	fs.StringVar(&s.db, "db", db, "SQLite database `file`, created and migrated when missing, or a PostgreSQL DSN "+
+		"postgres://user@host/db (migrated when behind; needs --hmac-key-file) (env "+envDB+")")
 	fs.StringVar(&s.keyFile, "hmac-key-file", os.Getenv(envKeyFile),
 		"server HMAC key `file`, created when missing (default: the database path + \".key\"; env "+envKeyFile+")")
 }
@@ -49,18 +51,24 @@ func keyFilePath(dbPath, configured string) string {
 	if configured != "" {
 		return configured
 	}
+	if postgres.IsDSN(dbPath) {
+		return "" // required: loadOrCreateKey says so
+	}
 	return dbPath + keyFileSuffix
 }
 
 // openStore opens (creating and migrating when needed) the database with the default options.
-func openStore(ctx context.Context, dbPath string) (*store.DB, error) {
-	return store.Open(ctx, dbPath, store.Options{})
+func openStore(ctx context.Context, dbPath string) (engine, error) {
+	return openEngine(ctx, dbPath, nil, engineOptions{postgres: engineFlags{maxConns: 4, connectTimeout: 10 * time.Second, statementTimeout: 30 * time.Second}})
 }
 
 // loadOrCreateKey reads the server HMAC key (hex, at least 32 bytes) from path. When the file does not
 // exist it writes a fresh 32-byte key there with mode 0600, atomically: a concurrent start that loses the
 // race reads the winner's key, so two processes never use different keys.
 func loadOrCreateKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, errKeyFileForDSN
+	}
 	key, err := readKey(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return key, err

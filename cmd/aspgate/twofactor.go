@@ -12,7 +12,6 @@ import (
 
 	"aspgate/account"
 	"aspgate/handlers"
-	"aspgate/store"
 )
 
 // withTwoFactor opens the database and the server key and runs fn with the r7office two-factor domain:
@@ -22,7 +21,7 @@ func (c *adminCommand) withTwoFactor(ctx context.Context, issuer string, fn func
 	if err != nil {
 		return err
 	}
-	return c.withStore(ctx, func(db *store.DB) error {
+	return c.withStore(ctx, func(db engine) error {
 		cfg := account.DefaultTwoFactorConfig()
 		if issuer != "" {
 			cfg.Issuer = issuer

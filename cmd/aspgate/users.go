@@ -25,7 +25,7 @@ func (c *adminCommand) withAdmin(ctx context.Context, hashConcurrency int, fn fu
 	if err != nil {
 		return err
 	}
-	return c.withStore(ctx, func(db *store.DB) error {
+	return c.withStore(ctx, func(db engine) error {
 		return fn(&account.Admin{Store: db, Hasher: account.NewHasher(account.DefaultArgon2, hashConcurrency),
 			Keys: account.NewKeyring(key), Log: c.log})
 	})

@@ -135,3 +135,49 @@ func (db *DB) OutboxBacklog(ctx context.Context) (int, time.Time, error) {
 	}
 	return n, fromNullMS(oldest), nil
 }
+
+// ListOutbox lists up to limit messages (0: all), newest first, optionally only those in the states.
+func (db *DB) ListOutbox(ctx context.Context, limit int, states ...string) ([]account.OutboxRow, error) {
+	q := `SELECT id, app, channel, kind, to_addr, secret, link_base, expires_at, status, attempts, created_at,
+		next_attempt_at, sent_at, dead_at, last_error, idempotency_key FROM outbox`
+	var args []any
+	if len(states) > 0 {
+		q += ` WHERE status = ANY($1)`
+		args = append(args, states)
+	}
+	q += ` ORDER BY id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	rows, err := db.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (account.OutboxRow, error) {
+		var (
+			o                     account.OutboxRow
+			channel, kind         string
+			secret, lastErr, ikey *string
+			expires, sent, dead   *int64
+			created, next         int64
+		)
+		err := r.Scan(&o.ID, &o.App, &channel, &kind, &o.To, &secret, &o.LinkBase, &expires, &o.Status, &o.Attempts, &created,
+			&next, &sent, &dead, &lastErr, &ikey)
+		o.Channel, o.Kind, o.Secret, o.ExpiresAt = account.Channel(channel), account.MessageKind(kind), str(secret), fromNullMS(expires)
+		o.CreatedAt, o.NextAttemptAt, o.SentAt, o.DeadAt = fromMS(created), fromMS(next), fromNullMS(sent), fromNullMS(dead)
+		o.LastError, o.IdempotencyKey = str(lastErr), str(ikey)
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 { // oldest first, as the SQLite store lists them
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// PendingOutbox lists the messages waiting for delivery, oldest first.
+func (db *DB) PendingOutbox(ctx context.Context) ([]account.OutboxRow, error) {
+	return db.ListOutbox(ctx, 0, account.OutboxPending)
+}

@@ -275,3 +275,53 @@ func newUID() [16]byte {
 	b[8] = b[8]&0x3f | 0x80
 	return b
 }
+
+// Migrations lists the applied migrations, oldest first.
+func (db *DB) Migrations(ctx context.Context) ([]account.Migration, error) {
+	rows, err := db.pool.Query(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (account.Migration, error) {
+		var m account.Migration
+		var at int64
+		err := r.Scan(&m.Version, &m.Name, &at)
+		m.AppliedAt = fromMS(at)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return out, nil
+}
+
+// CheckServerKey makes sure every gateway on this database holds the same HMAC key: the first one to
+// start records a fingerprint of its key (an HMAC of a fixed text, which reveals nothing of the key); a
+// gateway whose key gives another fingerprint is refused before it issues a code no other gateway could
+// check.
+func (db *DB) CheckServerKey(ctx context.Context, fingerprint []byte) error {
+	if _, err := db.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS server_key (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint BYTEA NOT NULL)`); err != nil {
+		return fmt.Errorf("store: server key: %w", err)
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO server_key VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, fingerprint); err != nil {
+		return fmt.Errorf("store: server key: %w", err)
+	}
+	var stored []byte
+	if err := db.pool.QueryRow(ctx, `SELECT fingerprint FROM server_key WHERE id = 1`).Scan(&stored); err != nil {
+		return fmt.Errorf("store: server key: %w", err)
+	}
+	if string(stored) != string(fingerprint) {
+		return errors.New("store: this HMAC key is not the one the other gateways on this database use: give every gateway the same --hmac-key-file")
+	}
+	return nil
+}
+
+// Scrub has nothing to do here: PostgreSQL reuses the space of erased rows through VACUUM, which the
+// server runs; secrets are erased in place by the same UPDATEs as on SQLite.
+func (db *DB) Scrub(ctx context.Context) error { return nil }
+
+// Name describes the database for the log, without a password.
+func (db *DB) Name() string {
+	c := db.pool.Config().ConnConfig
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
