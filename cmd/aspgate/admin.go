@@ -321,7 +321,7 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 	asJSON := c.fs.Bool("json", false, "one JSON object per line")
 	status := c.fs.String("status", "all", "`state` to list: pending, sending, sent, dead or all")
 	limit := c.fs.Int("limit", 100, "list the newest `N` messages (0: all)")
-	inbox := c.fs.String("dev-inbox", "", "dev inbox `file` (default: the database path + \""+inboxSuffix+"\")")
+	inbox := c.fs.String("dev-inbox", envString("ASPGATE_DEV_INBOX", ""), "dev inbox `file` (default: the database path + \""+inboxSuffix+"\"; env ASPGATE_DEV_INBOX)")
 	c.run = func(ctx context.Context) error {
 		var states []string
 		switch *status {
@@ -336,10 +336,7 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 			if err != nil {
 				return err
 			}
-			path := *inbox
-			if path == "" {
-				path = c.st.db + inboxSuffix
-			}
+			path := devInboxPath(c.st.db, *inbox)
 			entries, err := delivery.ReadInbox(path)
 			if err != nil {
 				return err

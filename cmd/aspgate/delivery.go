@@ -109,13 +109,7 @@ func (d *deliveryFlags) dispatcher(dbPath string, log *slog.Logger) (*delivery.D
 	if err != nil {
 		return nil, err
 	}
-	inboxPath := d.inbox
-	if inboxPath == "" {
-		inboxPath = dbPath + inboxSuffix
-		if postgres.IsDSN(dbPath) {
-			inboxPath = "aspgate" + inboxSuffix // in the working directory: there is no database file to sit beside
-		}
-	}
+	inboxPath := devInboxPath(dbPath, d.inbox)
 	var inbox delivery.Sender = delivery.NewInbox(inboxPath)
 	disp := &delivery.Dispatcher{
 		Templates: tpl, Email: inbox, SMS: inbox, LockPath: dispatchLockPath(dbPath),
@@ -172,4 +166,16 @@ func logDelivery(log *slog.Logger, d *delivery.Dispatcher) {
 	default:
 		log.Info("delivery", "email", d.Email.String(), "sms", d.SMS.String())
 	}
+}
+
+// devInboxPath is the dev inbox: the configured file, else the database path + ".inbox.jsonl", or for a
+// PostgreSQL database "aspgate.inbox.jsonl" in the working directory (there is no file to sit beside).
+func devInboxPath(db, configured string) string {
+	switch {
+	case configured != "":
+		return configured
+	case postgres.IsDSN(db):
+		return "aspgate" + inboxSuffix
+	}
+	return db + inboxSuffix
 }

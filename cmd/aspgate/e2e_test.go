@@ -34,6 +34,9 @@ type e2e struct {
 
 func mustServe(t *testing.T, extra ...string) *e2e {
 	t.Helper()
+	if e2eOnPostgres {
+		return mustServeDB(t, onPostgres(t), extra...)
+	}
 	return mustServeDB(t, filepath.Join(t.TempDir(), "aspgate.db"), extra...)
 }
 
