@@ -113,4 +113,6 @@ func dispatchLockPath(db string) string {
 	return db + dispatchSuffix
 }
 
+const defaultConnectTimeout = 10 * time.Second
+
 var errKeyFileForDSN = fmt.Errorf("a PostgreSQL --db needs --hmac-key-file (or %s): every gateway on one database must hold the same key, and there is no file beside a database that is not a file", envKeyFile)

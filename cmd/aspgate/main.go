@@ -17,6 +17,7 @@ const usage = `usage:
   aspgate shadow report --db FILE [--json]            the differences a shadow found
   aspgate record --listen ADDR --upstream URL --app APP --out DIR   traffic to verify cases, secrets redacted
   aspgate migrate                                     create or migrate the database (--db, --hmac-key-file)
+  aspgate migrate-data --from FILE --to DSN           copy a SQLite database into an empty PostgreSQL one
   aspgate operator add | user add | apikey add|revoke | outbox list|send-once   admin commands (aspgate user -h)
   aspgate token check|revoke TOKEN | totp enroll|disable --user U      r7office tokens and authenticator apps
   aspgate version                                     the module version and VCS revision of this build`
@@ -41,6 +42,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runRecord(args[1:], stdout, stderr)
 	case "shadow":
 		return runShadow(args[1:], stdout, stderr)
+	case "migrate-data":
+		return runMigrateData(args[1:], stdout, stderr)
 	case "migrate", "operator", "user", "apikey", "outbox", "token", "totp":
 		return runAdmin(args, stdin, stdout, stderr)
 	case "version", "--version", "-version":
