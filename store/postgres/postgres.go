@@ -184,12 +184,26 @@ func (db *DB) migrate(ctx context.Context) error {
 // Retries of a transaction that PostgreSQL aborted for a serialization failure or a deadlock.
 const maxRetries = 8
 
-// retryable tells a serialization failure (40001) or a deadlock (40P01): the transaction is run again,
-// everything in it recomputed.
+// retryable tells a serialization failure (40001) or a deadlock (40P01), or a second live code or change
+// request of one user: two transactions issuing one at once both superseded the old one (neither saw the
+// other's new row, READ COMMITTED reads the snapshot of the statement), and the unique "live" index
+// refused the second insert. The transaction is run again, everything in it recomputed: it then
+// supersedes the first one's row.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "40001", "40P01":
+		return true
+	case "23505":
+		return liveIndexes[pe.ConstraintName]
+	}
+	return false
 }
+
+var liveIndexes = map[string]bool{"codes_live": true, "decoy_codes_live": true, "change_requests_live": true, "decoy_change_requests_live": true}
 
 // inTx runs fn in a READ COMMITTED transaction, again from the start after a retryable failure (with a
 // short random wait), and translates what is left.

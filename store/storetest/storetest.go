@@ -50,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 	}{
 		{"Users", testUsers},
 		{"Codes", testCodes},
+		{"ConcurrentIssue", testConcurrentIssue},
 		{"ResetPasswordRace", testResetPasswordRace},
 		{"ChangePasswordRace", testChangePasswordRace},
 		{"TakeSendRace", testTakeSendRace},
@@ -417,5 +418,34 @@ func testOutboxClaimedOnce(t *testing.T, h Harness) {
 	}
 	if late, _ := a.ClaimDue(ctx, T0.Add(3*time.Hour), 100); len(late) != 1 || late[0].ID != ids[1] {
 		t.Errorf("the retry due later: %+v", late)
+	}
+}
+
+// testConcurrentIssue: codes issued for one user at once, through two handles, all succeed and leave
+// exactly one live code (the last one committed supersedes the others).
+func testConcurrentIssue(t *testing.T, h Harness) {
+	ctx := context.Background()
+	a := h.Fresh(t)
+	dbs := []Engine{a, h.Another(t, a)}
+	id := addUser(t, a, "busy", "busy@example.com", "79990000077")
+	errs := race(24, func(i int) error {
+		at := T0.Add(time.Duration(i) * time.Millisecond)
+		if err := dbs[i%2].IssueCode(ctx, account.NewCode{UserID: id, Purpose: "reset", MAC: []byte{byte(i)}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+			message("79990000077")); err != nil {
+			return err
+		}
+		return dbs[i%2].IssueDecoyCode(ctx, account.NewCode{Purpose: "reset", MAC: []byte{byte(i)}, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}, message("79990000077"))
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("issuer %d: %v", i, err)
+		}
+	}
+	if _, err := a.LiveCode(ctx, id, "reset"); err != nil {
+		t.Fatalf("no live code: %v", err)
+	}
+	msgs, err := a.ClaimDue(ctx, T0.Add(time.Hour), 100)
+	if err != nil || len(msgs) != 24 {
+		t.Fatalf("%d messages queued %v, want 24", len(msgs), err)
 	}
 }

@@ -45,8 +45,16 @@ func tasksetWorks() bool {
 }
 
 // startGate starts aspgate serve on a free loopback port with a fresh database in dir.
-func startGate(bin, dir, cpu string, extra ...string) (*gate, error) {
+func startGate(bin, dir, cpu, db string, extra ...string) (*gate, error) {
 	g := &gate{bin: bin, dir: dir, db: filepath.Join(dir, "bench.db")}
+	if db != "" { // a PostgreSQL DSN: the key file lives in dir, named by the environment the commands read
+		g.db = db
+		key := filepath.Join(dir, "server.key")
+		if err := os.WriteFile(key, []byte(strings.Repeat("5a", 32)+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		os.Setenv("ASPGATE_HMAC_KEY_FILE", key)
+	}
 	if _, err := g.cli("migrate"); err != nil {
 		return nil, err
 	}

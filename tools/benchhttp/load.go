@@ -130,6 +130,7 @@ func runLoad(args []string) error {
 	dur := fs.Duration("d", 2*time.Second, "length of one timed run")
 	rounds := fs.Int("rounds", 5, "alternating rounds per endpoint (aspgate, static, aspgate, ...); the median ratio is reported")
 	only := fs.String("only", "", "run only the scenarios whose name contains this")
+	db := fs.String("db", "", "a postgres:// DSN of an empty database to serve from (default: a SQLite file in a temporary folder)")
 	profile := fs.String("profile", "", "save a CPU profile of aspgate during each endpoint's first timed round in this folder")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -149,7 +150,7 @@ func runLoad(args []string) error {
 	if *profile != "" {
 		gateArgs = append(gateArgs, "--admin-addr", "127.0.0.1:0", "--admin-pprof")
 	}
-	g, err := startGate(*bin, dir, serverCPU, gateArgs...)
+	g, err := startGate(*bin, dir, serverCPU, *db, gateArgs...)
 	if err != nil {
 		return err
 	}

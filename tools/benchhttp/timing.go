@@ -57,7 +57,7 @@ func runTiming(args []string) error {
 		cpu = "0"
 	}
 	// Limits off: a refusal is its own (equal) answer, and would hide the work behind it.
-	g, err := startGate(*bin, dir, cpu, "--dispatch=false", "--limit-recipient-minute", "0", "--limit-recipient-hour", "0",
+	g, err := startGate(*bin, dir, cpu, "", "--dispatch=false", "--limit-recipient-minute", "0", "--limit-recipient-hour", "0",
 		"--limit-client-hour", "0", "--signin-attempts", "0", "--limit-signin-client", "0")
 	if err != nil {
 		return err
