@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -12,14 +14,30 @@ import (
 	"aspgate/account"
 )
 
-type tables struct{ codes, changeRequests, outbox string }
+type tables struct{ owners, codes, changeRequests, outbox string }
 
 var (
-	realTables  = tables{"codes", "change_requests", "outbox"}
-	decoyTables = tables{"decoy_codes", "decoy_change_requests", "decoy_outbox"}
+	realTables  = tables{"users", "codes", "change_requests", "outbox"}
+	decoyTables = tables{"decoy_users", "decoy_codes", "decoy_change_requests", "decoy_outbox"}
 )
 
-const decoyUser = 1
+// decoyUser picks one of the decoy users.
+func decoyUser() int64 {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1024))
+	return 1 + n.Int64()
+}
+
+// lockOwner takes the owner's row (FOR NO KEY UPDATE: rows referring to it can still be written) for the
+// rest of the transaction, so that two issuers for one user take turns: the second supersedes the first
+// one's code instead of colliding with it on the live index.
+func lockOwner(ctx context.Context, tx pgx.Tx, t tables, userID int64) error {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM `+t.owners+` WHERE id = $1 FOR NO KEY UPDATE`, userID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return account.ErrNotFound
+	}
+	return err
+}
 
 // IssueCode stores a new code, supersedes the user's live one of the same purpose and queues the
 // message, in one transaction.
@@ -36,6 +54,9 @@ func (db *DB) IssueCode(ctx context.Context, c account.NewCode, msg account.Mess
 func writeCode(ctx context.Context, tx pgx.Tx, t tables, userID int64, purpose, phone string, mac []byte, created, expires time.Time,
 	msg account.Message) error {
 	at := ms(created)
+	if err := lockOwner(ctx, tx, t, userID); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `UPDATE `+t.codes+` SET superseded_at = $1
 		WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND superseded_at IS NULL`, at, userID, purpose); err != nil {
 		return err
@@ -50,7 +71,7 @@ func writeCode(ctx context.Context, tx pgx.Tx, t tables, userID int64, purpose, 
 // IssueDecoyCode makes IssueCode's writes on the decoy tables.
 func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account.Message) error {
 	if err := db.inTx(ctx, func(tx pgx.Tx) error {
-		return writeCode(ctx, tx, decoyTables, decoyUser, c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, decoyMessage(msg))
+		return writeCode(ctx, tx, decoyTables, decoyUser(), c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, decoyMessage(msg))
 	}); err != nil {
 		return fmt.Errorf("store: issue decoy code: %w", err)
 	}
@@ -60,7 +81,7 @@ func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account
 // CountDecoyAttempt makes CountAttempt's write on the decoy code.
 func (db *DB) CountDecoyAttempt(ctx context.Context, purpose string) error {
 	_, err := db.pool.Exec(ctx, `UPDATE decoy_codes SET attempts = attempts + 1 WHERE id =
-		(SELECT id FROM decoy_codes WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND superseded_at IS NULL)`, decoyUser, purpose)
+		(SELECT id FROM decoy_codes WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND superseded_at IS NULL)`, decoyUser(), purpose)
 	if err != nil {
 		return fmt.Errorf("store: count decoy attempt: %w", err)
 	}
@@ -142,7 +163,7 @@ func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest
 // IssueDecoyChangeRequest makes IssueChangeRequest's writes on the decoy tables.
 func (db *DB) IssueDecoyChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
 	if err := db.inTx(ctx, func(tx pgx.Tx) error {
-		return writeChangeRequest(ctx, tx, decoyTables, decoyUser, r, decoyMessage(msg))
+		return writeChangeRequest(ctx, tx, decoyTables, decoyUser(), r, decoyMessage(msg))
 	}); err != nil {
 		return fmt.Errorf("store: issue decoy change request: %w", err)
 	}
@@ -151,6 +172,9 @@ func (db *DB) IssueDecoyChangeRequest(ctx context.Context, r account.NewChangeRe
 
 func writeChangeRequest(ctx context.Context, tx pgx.Tx, t tables, userID int64, r account.NewChangeRequest, msg account.Message) error {
 	at := ms(r.CreatedAt)
+	if err := lockOwner(ctx, tx, t, userID); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `UPDATE `+t.changeRequests+` SET superseded_at = $1
 		WHERE user_id = $2 AND used_at IS NULL AND superseded_at IS NULL`, at, userID); err != nil {
 		return err

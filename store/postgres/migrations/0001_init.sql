@@ -156,8 +156,10 @@ CREATE TABLE rate_limits (
 CREATE INDEX rate_limits_tat ON rate_limits (tat);
 
 -- The decoys: tables of the same shape as the real ones, which nothing reads back or sends.
-CREATE TABLE decoy_users (id BIGINT PRIMARY KEY CHECK (id = 1));
-INSERT INTO decoy_users VALUES (1);
+-- Many decoy users, picked at random per write, so that unknown-account traffic from many gateways does
+-- not queue on one row (SQLite's single writer has one).
+CREATE TABLE decoy_users (id BIGINT PRIMARY KEY CHECK (id BETWEEN 1 AND 1024));
+INSERT INTO decoy_users SELECT generate_series(1, 1024);
 CREATE TABLE decoy_codes (LIKE codes INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY);
 ALTER TABLE decoy_codes ADD PRIMARY KEY (id), ADD FOREIGN KEY (user_id) REFERENCES decoy_users (id) ON DELETE CASCADE;
 CREATE UNIQUE INDEX decoy_codes_live ON decoy_codes (user_id, purpose) WHERE used_at IS NULL AND superseded_at IS NULL;
