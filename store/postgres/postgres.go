@@ -46,6 +46,8 @@ type DB struct {
 	onEnqueue func()
 	lease     time.Duration
 	exhausted exhaustedLimits
+	stop      context.CancelFunc
+	done      chan struct{}
 }
 
 // IsDSN tells whether a --db value names a PostgreSQL database rather than a SQLite file.
@@ -94,7 +96,31 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	mctx, stop := context.WithCancel(context.Background())
+	db.stop, db.done = stop, make(chan struct{})
+	go db.maintain(mctx)
 	return db, nil
+}
+
+// maintain deletes spent limit counters and stale sign-in guards once a minute, a batch at a time (on
+// SQLite the writer does it between batches), so that the tables hold live keys only.
+func (db *DB) maintain(ctx context.Context) {
+	defer close(db.done)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for range 100 {
+				n, err := db.PruneLimits(ctx, db.now(), 1000)
+				if err != nil || n < 1000 {
+					break
+				}
+			}
+		}
+	}
 }
 
 // redactDSN keeps a password out of an error message.
@@ -109,6 +135,8 @@ func redactDSN(s string) string {
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	db.stop()
+	<-db.done
 	db.pool.Close()
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"aspgate/account"
 	"aspgate/store/postgres"
 	"aspgate/store/storetest"
 )
@@ -86,3 +87,22 @@ func TestSuite(t *testing.T) {
 }
 
 var _ storetest.Engine = (*postgres.DB)(nil)
+
+// TestPruneLimits: spent counters and stale sign-in guards go, live ones stay.
+func TestPruneLimits(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, freshDatabase(t))
+	limit := []account.Limit{{Name: "n", Key: "to:1", Window: time.Minute, Max: 1}}
+	if refused, err := db.TakeSend(ctx, storetest.T0, limit); refused != nil || err != nil {
+		t.Fatal(refused, err)
+	}
+	if _, err := db.SignInAttempt(ctx, "ivan|203.0.113.1", storetest.T0, account.SignInRule{Attempts: 5, Period: time.Minute, Block: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.PruneLimits(ctx, storetest.T0.Add(30*time.Second), 100); err != nil || n != 0 {
+		t.Fatalf("pruned %d live rows: %v", n, err)
+	}
+	if n, err := db.PruneLimits(ctx, storetest.T0.Add(2*time.Minute), 100); err != nil || n != 2 {
+		t.Fatalf("pruned %d of 2 spent rows: %v", n, err)
+	}
+}
