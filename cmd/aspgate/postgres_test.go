@@ -79,6 +79,8 @@ func TestEndToEndOnPostgres(t *testing.T) {
 		{"CodeFlow", TestEndToEndCodeFlow}, {"SendLimit", TestEndToEndSendLimit}, {"ConcurrentCodeUse", TestEndToEndConcurrentCodeUse},
 		{"LinkFlow", TestEndToEndLinkFlow}, {"UnknownAccountsLookTheSame", TestEndToEndUnknownAccountsLookTheSame},
 		{"Recordings", TestEndToEndRecordings},
+		{"ImportLegacyUsers", TestImportLegacyUsers}, {"ImportBadFiles", TestImportBadFiles}, {"ImportHostileFiles", TestImportHostileFiles},
+		{"DisabledUserIsUnknown", TestDisabledUserIsUnknown}, {"UserAdministration", TestUserAdministration},
 	} {
 		t.Run(c.name, c.fn)
 	}

@@ -132,12 +132,3 @@ func (db *DB) AddOperator(ctx context.Context, id int64, name string) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO operators (id, name, created_at) VALUES ($1, $2, $3)`, id, name, ms(db.now()))
 	return conflict(err)
 }
-
-// ErrNotSupported is an operation this engine does not offer yet.
-var ErrNotSupported = errors.New("store: not supported on PostgreSQL yet")
-
-// BeginImport: the bulk import of the legacy user base runs on SQLite; import there and move the database
-// with migrate-data, or add users one by one (user add).
-func (db *DB) BeginImport(ctx context.Context) (account.ImportStage, error) {
-	return nil, fmt.Errorf("user import: %w", ErrNotSupported)
-}
