@@ -13,7 +13,7 @@ import (
 
 	"aspgate/account"
 	"aspgate/delivery"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 // clock is a settable test clock.
@@ -61,7 +61,7 @@ func (s *scriptedSender) accepted() []delivery.Envelope {
 }
 
 type fixture struct {
-	db    *store.DB
+	db    *sqlite.DB
 	clock *clock
 	email *scriptedSender
 	sms   *scriptedSender
@@ -74,7 +74,7 @@ func mustFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
-	db, err := store.Open(context.Background(), filepath.Join(dir, "aspgate.db"), store.Options{Now: clk.Now})
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "aspgate.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func (f *fixture) sendOnce(t *testing.T) delivery.Result {
 	return r
 }
 
-func (f *fixture) rows(t *testing.T) []store.OutboxRow {
+func (f *fixture) rows(t *testing.T) []sqlite.OutboxRow {
 	t.Helper()
 	rows, err := f.db.ListOutbox(context.Background(), 0)
 	if err != nil {
@@ -160,7 +160,7 @@ func TestDispatcherDeliversAndErasesSecrets(t *testing.T) {
 		t.Errorf("html %s", mail[0].HTML)
 	}
 	for _, r := range f.rows(t) {
-		if r.Status != store.OutboxSent || r.Secret != "" || r.Attempts != 1 || !r.SentAt.Equal(f.clock.Now()) {
+		if r.Status != sqlite.OutboxSent || r.Secret != "" || r.Attempts != 1 || !r.SentAt.Equal(f.clock.Now()) {
 			t.Errorf("row %+v", r)
 		}
 		if r.IdempotencyKey == "" {
@@ -186,7 +186,7 @@ func TestDispatcherRetriesTransientFailuresWithBackoff(t *testing.T) {
 			t.Fatalf("attempt %d: %+v", i+1, r)
 		}
 		row := f.rows(t)[0]
-		if row.Status != store.OutboxPending || row.Attempts != i+1 || row.Secret != "111111" ||
+		if row.Status != sqlite.OutboxPending || row.Attempts != i+1 || row.Secret != "111111" ||
 			!row.NextAttemptAt.Equal(f.clock.Now().Add(w)) || row.LastError == "" {
 			t.Fatalf("after attempt %d: %+v", i+1, row)
 		}
@@ -227,7 +227,7 @@ func TestDispatcherDeadAfterMaxAttempts(t *testing.T) {
 		t.Fatalf("third attempt %+v", r)
 	}
 	row := f.rows(t)[0]
-	if row.Status != store.OutboxDead || row.Secret != "" || row.Attempts != 3 || row.LastError != "down" || row.DeadAt.IsZero() {
+	if row.Status != sqlite.OutboxDead || row.Secret != "" || row.Attempts != 3 || row.LastError != "down" || row.DeadAt.IsZero() {
 		t.Fatalf("row %+v", row)
 	}
 	f.clock.Add(time.Hour)
@@ -243,7 +243,7 @@ func TestDispatcherPermanentFailureIsDeadAtOnce(t *testing.T) {
 	if r := f.sendOnce(t); r != (delivery.Result{Dead: 1}) {
 		t.Fatalf("%+v", r)
 	}
-	if row := f.rows(t)[0]; row.Status != store.OutboxDead || row.Secret != "" || row.LastError != "550 no such user" {
+	if row := f.rows(t)[0]; row.Status != sqlite.OutboxDead || row.Secret != "" || row.LastError != "550 no such user" {
 		t.Fatalf("row %+v", row)
 	}
 	if s := f.disp.Stats(); s != (delivery.Stats{Failed: 1, Dead: 1}) {
@@ -261,7 +261,7 @@ func TestDispatcherDropsExpiredMessages(t *testing.T) {
 	if len(f.email.got) != 0 {
 		t.Fatal("an expired code was sent")
 	}
-	if row := f.rows(t)[0]; row.Status != store.OutboxDead || !strings.Contains(row.LastError, "expired") {
+	if row := f.rows(t)[0]; row.Status != sqlite.OutboxDead || !strings.Contains(row.LastError, "expired") {
 		t.Fatalf("row %+v", row)
 	}
 }
@@ -283,7 +283,7 @@ func TestDispatcherRecoversClaimsOfADeadDispatcher(t *testing.T) {
 		t.Fatalf("sms %+v, claimed %+v", got, claimed[0])
 	}
 	for _, r := range f.rows(t) {
-		if r.Status != store.OutboxSent {
+		if r.Status != sqlite.OutboxSent {
 			t.Errorf("row %+v", r)
 		}
 	}
@@ -362,7 +362,7 @@ func TestDispatcherPrunesOldMessages(t *testing.T) {
 	f.queueCode(t, account.SMS, "79990000001", "888888")
 	f.sendOnce(t)
 	rows := f.rows(t)
-	if len(rows) != 1 || rows[0].Status != store.OutboxSent {
+	if len(rows) != 1 || rows[0].Status != sqlite.OutboxSent {
 		t.Fatalf("rows %+v", rows)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"aspgate/account"
 	"aspgate/contracts"
 	"aspgate/delivery"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 // exitFailed is an admin command that could not do its work: a refused value, a duplicate, a database error.
@@ -326,7 +326,7 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 		var states []string
 		switch *status {
 		case "all":
-		case store.OutboxPending, store.OutboxSending, store.OutboxSent, store.OutboxDead:
+		case sqlite.OutboxPending, sqlite.OutboxSending, sqlite.OutboxSent, sqlite.OutboxDead:
 			states = []string{*status}
 		default:
 			return usageError{fmt.Sprintf("--status %q: want pending, sending, sent, dead or all", *status)}
@@ -350,7 +350,7 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 				m := outboxMessage{ID: r.ID, App: r.App, Channel: string(r.Channel), Kind: string(r.Kind), To: r.To,
 					Status: r.Status, Attempts: r.Attempts, Created: rfc3339(r.CreatedAt), Sent: rfc3339(r.SentAt),
 					Dead: rfc3339(r.DeadAt), LastError: r.LastError}
-				if r.Status == store.OutboxPending {
+				if r.Status == sqlite.OutboxPending {
 					m.NextAttempt = rfc3339(r.NextAttemptAt)
 				}
 				if r.Secret != "" {
@@ -358,7 +358,7 @@ func (c *adminCommand) outboxList(stdout io.Writer) {
 						m.Code = r.Secret
 					}
 				}
-				if e, ok := delivered[r.IdempotencyKey]; ok && r.Status == store.OutboxSent {
+				if e, ok := delivered[r.IdempotencyKey]; ok && r.Status == sqlite.OutboxSent {
 					m.Code, m.Link, m.Subject, m.Text = e.Code, e.Link, e.Subject, e.Text
 				}
 				msgs = append(msgs, m)

@@ -18,7 +18,7 @@ import (
 
 	"aspgate/account"
 	"aspgate/delivery"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 type adminResult struct {
@@ -63,9 +63,9 @@ func onlyLogLines(stderr string) bool {
 }
 
 // mustOpenStore opens the database a command wrote, as serve would.
-func mustOpenStore(tb testing.TB, path string) *store.DB {
+func mustOpenStore(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
-	db, err := store.Open(context.Background(), path, store.Options{})
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestAdminUsersAndOperators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.ID != id || store.FormatUID(u.UID) != added.UID || u.UserName != "alice" || u.Phone != "79991234567" ||
+	if u.ID != id || sqlite.FormatUID(u.UID) != added.UID || u.UserName != "alice" || u.Phone != "79991234567" ||
 		*u.OperatorID != 7 || *u.FirstName != "Alice" || *u.LastName != "Liddell" || *u.Title != "Dr" ||
 		*u.Gender != 2 || *u.UserType != 1 || !u.IsLazy || !u.SharedDataPermission {
 		t.Fatalf("stored user %+v", u)

@@ -11,7 +11,7 @@ import (
 
 	"aspgate/account"
 	"aspgate/delivery"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 	"aspgate/store/postgres"
 )
 
@@ -34,7 +34,7 @@ type engine interface {
 }
 
 var (
-	_ engine = (*store.DB)(nil)
+	_ engine = (*sqlite.DB)(nil)
 	_ engine = (*postgres.DB)(nil)
 )
 
@@ -62,7 +62,7 @@ func (e *engineFlags) check() error {
 
 // engineOptions are what an engine is opened with.
 type engineOptions struct {
-	sqlite    store.Options
+	sqlite    sqlite.Options
 	postgres  engineFlags
 	onEnqueue func()
 }
@@ -73,7 +73,7 @@ func openEngine(ctx context.Context, db string, key []byte, o engineOptions) (en
 	if !postgres.IsDSN(db) {
 		opts := o.sqlite
 		opts.OnEnqueue = o.onEnqueue
-		return store.Open(ctx, db, opts)
+		return sqlite.Open(ctx, db, opts)
 	}
 	pg, err := postgres.Open(ctx, db, postgres.Options{MaxConns: int32(max(o.postgres.maxConns, 1)), ConnectTimeout: o.postgres.connectTimeout,
 		StatementTimeout: o.postgres.statementTimeout, OnEnqueue: o.onEnqueue})

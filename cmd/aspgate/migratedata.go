@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"aspgate/store"
+	"aspgate/store/sqlite"
 	"aspgate/store/postgres"
 )
 
@@ -52,7 +52,7 @@ func runMigrateData(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	src, err := store.Open(ctx, *from, store.Options{})
+	src, err := sqlite.Open(ctx, *from, sqlite.Options{})
 	if err != nil {
 		return fail(1, err)
 	}
@@ -70,7 +70,7 @@ func runMigrateData(args []string, stdout, stderr io.Writer) int {
 	}
 	var b strings.Builder
 	total := 0
-	for _, t := range store.DumpTables {
+	for _, t := range sqlite.DumpTables {
 		fmt.Fprintf(&b, "%-22s %8d\n", t, counts[t])
 		total += counts[t]
 	}

@@ -28,7 +28,7 @@ import (
 	"aspgate/health"
 	"aspgate/listen"
 	"aspgate/metrics"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 	"aspgate/store/postgres"
 )
 
@@ -379,7 +379,7 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 	_, mailInbox := disp.Email.(*delivery.Inbox)
 	_, smsInbox := disp.SMS.(*delivery.Inbox)
 	acceptMirrors := cfg.delivery.noSend || cfg.dispatch && mailInbox && smsInbox
-	opts := engineOptions{sqlite: store.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout, ObserveTx: m.ObserveTx}, postgres: cfg.engine}
+	opts := engineOptions{sqlite: sqlite.Options{Durable: cfg.durable, BusyTimeout: cfg.busyTimeout, ObserveTx: m.ObserveTx}, postgres: cfg.engine}
 	if cfg.dispatch {
 		opts.onEnqueue = disp.Notify
 	} else {

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 // testArgon2 keeps hashing cheap in tests; production uses account.DefaultArgon2.
@@ -19,9 +19,9 @@ var testArgon2 = account.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 3
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func mustOpen(tb testing.TB, path string) *store.DB {
+func mustOpen(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
-	db, err := store.Open(context.Background(), path, store.Options{Now: func() time.Time { return t0 }})
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: func() time.Time { return t0 }})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func mustOpen(tb testing.TB, path string) *store.DB {
 	return db
 }
 
-func mustTempDB(tb testing.TB) (*store.DB, string) {
+func mustTempDB(tb testing.TB) (*sqlite.DB, string) {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "aspgate.db")
 	return mustOpen(tb, path), path
@@ -48,7 +48,7 @@ func mustHash(tb testing.TB, password string) string {
 	return h
 }
 
-func mustUser(tb testing.TB, db *store.DB, u account.NewUser) int64 {
+func mustUser(tb testing.TB, db *sqlite.DB, u account.NewUser) int64 {
 	tb.Helper()
 	if u.PasswordHash == "" {
 		u.PasswordHash = mustHash(tb, "initial password")
@@ -80,7 +80,7 @@ func mustCount(tb testing.TB, raw *sql.DB, query string, args ...any) int {
 	return n
 }
 
-func mustSound(tb testing.TB, db *store.DB) {
+func mustSound(tb testing.TB, db *sqlite.DB) {
 	tb.Helper()
 	if err := db.IntegrityCheck(context.Background()); err != nil {
 		tb.Fatal(err)
@@ -92,7 +92,7 @@ func ptr[T any](v T) *T { return &v }
 func TestMigrationsAppliedOnce(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "new", "..", "aspgate.db")
-	db, err := store.Open(ctx, path, store.Options{Now: func() time.Time { return t0 }})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Now: func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestMigrationsAppliedOnce(t *testing.T) {
 	}
 
 	// Re-open with a later clock: nothing is applied again.
-	db2, err := store.Open(ctx, path, store.Options{Now: func() time.Time { return t0.Add(time.Hour) }})
+	db2, err := sqlite.Open(ctx, path, sqlite.Options{Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +141,10 @@ func TestOpenConcurrentProcesses(t *testing.T) {
 	// Two handles opening a fresh file at once (as serve and a CLI command might) apply each migration once.
 	path := filepath.Join(t.TempDir(), "aspgate.db")
 	errs := make(chan error, 4)
-	dbs := make(chan *store.DB, 4)
+	dbs := make(chan *sqlite.DB, 4)
 	for range 4 {
 		go func() {
-			db, err := store.Open(context.Background(), path, store.Options{})
+			db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 			errs <- err
 			dbs <- db
 		}()
@@ -165,7 +165,7 @@ func TestOpenConcurrentProcesses(t *testing.T) {
 
 func TestOpenRefusesNonFiles(t *testing.T) {
 	for _, p := range []string{"", ":memory:", "file:x.db?mode=memory"} {
-		if db, err := store.Open(context.Background(), p, store.Options{}); err == nil {
+		if db, err := sqlite.Open(context.Background(), p, sqlite.Options{}); err == nil {
 			db.Close()
 			t.Errorf("Open(%q) succeeded", p)
 		}
@@ -215,7 +215,7 @@ func TestUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid := store.FormatUID(uidB)
+	uid := sqlite.FormatUID(uidB)
 	if id != 1001 || !guidRE.MatchString(uid) {
 		t.Fatalf("AddUser = %d, %q", id, uid)
 	}
@@ -223,7 +223,7 @@ func TestUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bareUID := store.FormatUID(bareUIDB)
+	bareUID := sqlite.FormatUID(bareUIDB)
 	if bare != 1002 || bareUID == uid || !guidRE.MatchString(bareUID) {
 		t.Fatalf("second AddUser = %d, %q", bare, bareUID)
 	}
@@ -241,7 +241,7 @@ func TestUsers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if store.FormatUID(u.UID) != uid || u.ID != 1001 || u.UserName != "Alice" || u.Email != "Alice@Example.com" ||
+		if sqlite.FormatUID(u.UID) != uid || u.ID != 1001 || u.UserName != "Alice" || u.Email != "Alice@Example.com" ||
 			u.Phone != "79991234567" || *u.OperatorID != 7 || *u.FirstName != "Alice" || *u.LastName != "Liddell" ||
 			*u.Title != "Dr" || *u.Gender != 2 || *u.UserType != 1 || !u.IsLazy || !u.SharedDataPermission ||
 			u.PasswordHash != hash {
@@ -302,19 +302,19 @@ func TestUsers(t *testing.T) {
 
 func TestUIDFormat(t *testing.T) {
 	for range 100 {
-		b := store.NewUID()
-		s := store.FormatUID(b)
+		b := sqlite.NewUID()
+		s := sqlite.FormatUID(b)
 		if !guidRE.MatchString(s) {
 			t.Fatalf("%q is not a lower-case version 4 GUID", s)
 		}
-		back, err := store.ParseUID(s)
+		back, err := sqlite.ParseUID(s)
 		if err != nil || back != b {
 			t.Fatalf("ParseUID(%q) = %x, %v", s, back, err)
 		}
 	}
 	for _, bad := range []string{"", "0123", "0123456789abcdef0123456789abcdef", "0123456-789ab-cdef-0123-456789abcdef0",
 		"zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"} {
-		if _, err := store.ParseUID(bad); err == nil {
+		if _, err := sqlite.ParseUID(bad); err == nil {
 			t.Errorf("ParseUID(%q) succeeded", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
-func mustToken(tb testing.TB, db *store.DB, user int64, mac string, at time.Time) {
+func mustToken(tb testing.TB, db *sqlite.DB, user int64, mac string, at time.Time) {
 	tb.Helper()
 	if err := db.IssueAPIToken(context.Background(), account.NewAPIToken{UserID: user, MAC: []byte(mac), CreatedAt: at,
 		ExpiresAt: at.Add(24 * time.Hour)}); err != nil {
@@ -18,7 +18,7 @@ func mustToken(tb testing.TB, db *store.DB, user int64, mac string, at time.Time
 	}
 }
 
-func mustTokenState(tb testing.TB, db *store.DB, mac string) *account.APIToken {
+func mustTokenState(tb testing.TB, db *sqlite.DB, mac string) *account.APIToken {
 	tb.Helper()
 	tok, err := db.APITokenByMAC(context.Background(), []byte(mac))
 	if err != nil {

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 // A database made by the first version (schema 1) holds messages whose text, secret included, is in
@@ -44,7 +44,7 @@ func TestMigrationFromSchema1KeepsPendingMessages(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err := store.Open(context.Background(), path, store.Options{})
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestMigrationFromSchema1KeepsPendingMessages(t *testing.T) {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}
 	code, link, sent := rows[0], rows[1], rows[2]
-	if code.Kind != account.KindCode || code.Secret != "123456" || code.Status != store.OutboxPending ||
+	if code.Kind != account.KindCode || code.Secret != "123456" || code.Status != sqlite.OutboxPending ||
 		!code.ExpiresAt.Equal(time.UnixMilli(t0).Add(10*time.Minute)) {
 		t.Errorf("code %+v", code)
 	}

@@ -1,14 +1,14 @@
-package store_test
+package sqlite_test
 
 import (
 	"path/filepath"
 	"testing"
 
-	"aspgate/store"
+	"aspgate/store/sqlite"
 	"aspgate/store/storetest"
 )
 
-// TestSuite runs the engines' behavioural suite on SQLite: a second handle is a second *store.DB on the
+// TestSuite runs the engines' behavioural suite on SQLite: a second handle is a second *sqlite.DB on the
 // same file, as a second process would open it.
 func TestSuite(t *testing.T) {
 	paths := map[storetest.Engine]string{}
@@ -25,4 +25,4 @@ func TestSuite(t *testing.T) {
 	})
 }
 
-var _ storetest.Engine = (*store.DB)(nil)
+var _ storetest.Engine = (*sqlite.DB)(nil)

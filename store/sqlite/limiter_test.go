@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 // TestLimiterCostIsFlat shows that a send-limit check costs the same whatever volume is already counted:
@@ -99,7 +99,7 @@ func TestLimiterCostIsFlat(t *testing.T) {
 		"prune": {"SEARCH rate_limits USING PRIMARY KEY (key=? AND window_ms=?)", "LIST SUBQUERY",
 			"SEARCH rate_limits USING COVERING INDEX rate_limits_tat (tat<?)"},
 	}
-	for name, q := range store.LimiterStatements {
+	for name, q := range sqlite.LimiterStatements {
 		args := make([]any, strings.Count(q, "?")-strings.Count(q, "?1")-strings.Count(q, "?2")-
 			strings.Count(q, "?3")-strings.Count(q, "?4")-strings.Count(q, "?5")+highestNumbered(q))
 		for i := range args {
@@ -162,7 +162,7 @@ func nonEmpty(ss []string) []string {
 func TestRefusalDoesNotWaitForTheWriter(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
-	db, err := store.Open(ctx, path, store.Options{BusyTimeout: 50 * time.Millisecond})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestExhaustedLimitsFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
 	a := mustOpen(t, path)
-	b, err := store.Open(ctx, path, store.Options{BusyTimeout: 50 * time.Millisecond})
+	b, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

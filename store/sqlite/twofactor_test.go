@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 func TestTwoFactorState(t *testing.T) {
@@ -229,7 +229,7 @@ func TestLoginCodes(t *testing.T) {
 func TestTOTPStepRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
-	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
+	dbs := []*sqlite.DB{mustOpen(t, path), mustOpen(t, path)}
 	alice := mustUser(t, dbs[0], account.NewUser{UserName: "alice", Email: "alice@example.com"})
 	if err := dbs[0].SetTOTPSecret(ctx, alice, []byte("sealed"), t0); err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func mustTwoFactor(tb testing.TB, st account.TwoFactorStore, now *time.Time, mu 
 // gatedStore holds every CompleteTOTPLogin until all racers have arrived, so each of them has read the
 // state and matched the code before any accepts it: only the database's UPDATE ... WHERE can then decide.
 type gatedStore struct {
-	*store.DB
+	*sqlite.DB
 	gate *sync.WaitGroup
 }
 
@@ -308,7 +308,7 @@ func (g gatedStore) CompleteTOTPLogin(ctx context.Context, l account.TOTPLogin) 
 func TestConfirmTOTPRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
-	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
+	dbs := []*sqlite.DB{mustOpen(t, path), mustOpen(t, path)}
 	mustUser(t, dbs[0], account.NewUser{UserName: "alice", Email: "alice@example.com"})
 	var (
 		mu   sync.Mutex
@@ -416,7 +416,7 @@ func TestSMSSignInWithStore(t *testing.T) {
 	}
 	u, _ := db.UserByID(ctx, alice)
 	info, err := tf.Introspect(ctx, res.Token)
-	if err != nil || !info.Active || info.UserID != alice || info.UID != store.FormatUID(u.UID) || !info.Iat.Equal(now) {
+	if err != nil || !info.Active || info.UserID != alice || info.UID != sqlite.FormatUID(u.UID) || !info.Iat.Equal(now) {
 		t.Fatalf("Introspect = %+v, %v", info, err)
 	}
 	if u.Phone != "79991234567" {

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 // TestResetPasswordRace has 16 goroutines, over two handles of one file (as two processes would), consume
@@ -19,7 +19,7 @@ import (
 func TestResetPasswordRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
-	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
+	dbs := []*sqlite.DB{mustOpen(t, path), mustOpen(t, path)}
 	user := mustUser(t, dbs[0], account.NewUser{UserName: "racer", Email: "racer@example.com", Phone: "79990000000"})
 	for round := range 3 {
 		at := t0.Add(time.Duration(round) * time.Minute)
@@ -94,7 +94,7 @@ func TestResetPasswordRace(t *testing.T) {
 func TestTakeSendRace(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
-	dbs := []*store.DB{mustOpen(t, path), mustOpen(t, path)}
+	dbs := []*sqlite.DB{mustOpen(t, path), mustOpen(t, path)}
 	limits := []account.Limit{
 		{Key: "to:79990000000", Window: time.Minute, Max: 1},
 		{Key: "to:79990000000", Window: time.Hour, Max: 5},

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"aspgate/account"
-	"aspgate/store"
+	"aspgate/store/sqlite"
 )
 
 func TestCodes(t *testing.T) {
@@ -273,7 +273,7 @@ func TestDecoys(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "aspgate.db")
 	woken := 0
-	db, err := store.Open(ctx, path, store.Options{OnEnqueue: func() { woken++ }})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{OnEnqueue: func() { woken++ }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@
 // of failing with SQLITE_BUSY, and a transaction that reads before it writes cannot be overtaken; reads use
 // a small pool of query-only connections, which WAL lets run beside the writer. Secrets are stored only as
 // HMAC-SHA256 computed by the caller; the store never logs anything.
-package store
+package sqlite
 
 import (
 	"context"
