@@ -11,8 +11,8 @@ import (
 
 	"aspgate/account"
 	"aspgate/delivery"
-	"aspgate/store/sqlite"
 	"aspgate/store/postgres"
+	"aspgate/store/sqlite"
 )
 
 // engine is what the commands need of a storage engine: SQLite (a file path in --db) or PostgreSQL (a

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"syscall"
 
-	"aspgate/store/sqlite"
 	"aspgate/store/postgres"
+	"aspgate/store/sqlite"
 )
 
 // runMigrateData copies a SQLite database into an empty PostgreSQL one: every user with their hashes and

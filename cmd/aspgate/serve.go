@@ -28,8 +28,8 @@ import (
 	"aspgate/health"
 	"aspgate/listen"
 	"aspgate/metrics"
-	"aspgate/store/sqlite"
 	"aspgate/store/postgres"
+	"aspgate/store/sqlite"
 )
 
 // serveConfig is everything `aspgate serve` can be told, by flag or by ASPGATE_* variable.
