@@ -41,18 +41,22 @@ type Help struct {
 // Match claims the Help Page's paths: /Help with at most two more segments, the stylesheet, and the
 // OpenAPI document. Deeper paths are not the area route's and get the listener's 404.
 func (h *Help) Match(r *http.Request) bool {
-	p := strings.ToLower(r.URL.Path)
-	if h.OpenAPI != nil && strings.TrimSuffix(p, "/") == strings.ToLower(OpenAPIPath) {
+	// Every request of the listener passes here first: no allocation.
+	p := r.URL.Path
+	if h.OpenAPI != nil && strings.EqualFold(strings.TrimSuffix(p, "/"), OpenAPIPath) {
 		return true
 	}
 	if h.Site == nil || h.Site.Empty() {
 		return false
 	}
-	if p == strings.ToLower(helppage.StylesheetPath) {
+	if strings.EqualFold(p, helppage.StylesheetPath) {
 		return true
 	}
-	segs := strings.Split(strings.Trim(p, "/"), "/")
-	return segs[0] == "help" && len(segs) <= 3 && !strings.HasSuffix(p, "//")
+	if len(p) < len("/help") || !strings.EqualFold(p[:len("/help")], "/help") {
+		return false
+	}
+	rest := strings.TrimSuffix(p[len("/help"):], "/")
+	return (rest == "" || rest[0] == '/' && strings.Count(rest, "/") <= 2) && !strings.HasSuffix(p, "//")
 }
 
 // Serve answers a documentation request.

@@ -236,3 +236,17 @@ func TestOpenAPIServedIsValidJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpMatchAllocatesNothing: the Help face looks at every request of its listener first.
+func TestHelpMatchAllocatesNothing(t *testing.T) {
+	help, err := handlers.NewHelp("", contracts.Apps(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/user/RememberMessage", "/Help/Api/POST-api-user-RememberMessage", "/help/openapi.json"} {
+		req := httptest.NewRequest(http.MethodPost, path, nil)
+		if n := testing.AllocsPerRun(100, func() { help.Match(req) }); n != 0 {
+			t.Errorf("%s: %v allocations per Match", path, n)
+		}
+	}
+}
