@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -83,5 +84,17 @@ func TestEndToEndOnPostgres(t *testing.T) {
 		{"DisabledUserIsUnknown", TestDisabledUserIsUnknown}, {"UserAdministration", TestUserAdministration},
 	} {
 		t.Run(c.name, c.fn)
+	}
+}
+
+// TestDSNPasswordStaysHidden: a password in ASPGATE_DB never reaches --help or an error message.
+func TestDSNPasswordStaysHidden(t *testing.T) {
+	t.Setenv(envDB, "postgres://aspgate:Pg-s3cret-pw@127.0.0.1:1/aspgate?connect_timeout=1")
+	t.Setenv(envKeyFile, filepath.Join(t.TempDir(), "k"))
+	for _, args := range [][]string{{"serve", "-h"}, {"migrate"}, {"serve", "--addr", "127.0.0.1:0", "--admin-addr", ""}} {
+		res := runCLI(t, nil, args...)
+		if strings.Contains(res.stdout+res.stderr, "Pg-s3cret-pw") {
+			t.Errorf("aspgate %v printed the password:\n%s%s", args, res.stdout, res.stderr)
+		}
 	}
 }

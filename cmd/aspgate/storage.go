@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -37,7 +38,8 @@ func (s *storageFlags) register(fs *flag.FlagSet) {
 	if db == "" {
 		db = defaultDBPath
 	}
-	fs.StringVar(&s.db, "db", db, "SQLite database `file`, created and migrated when missing, or a PostgreSQL DSN "+
+	s.db = db
+	fs.Var(dbFlag{&s.db}, "db", "SQLite database `file`, created and migrated when missing, or a PostgreSQL DSN "+
 		"postgres://user@host/db (migrated when behind; needs --hmac-key-file) (env "+envDB+")")
 	fs.StringVar(&s.keyFile, "hmac-key-file", os.Getenv(envKeyFile),
 		"server HMAC key `file`, created when missing (default: the database path + \".key\"; env "+envKeyFile+")")
@@ -125,4 +127,23 @@ func readKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("hmac key file %s: the key has %d bytes, at least %d are needed", path, len(key), minKeyBytes)
 	}
 	return key, nil
+}
+
+// dbFlag is --db: a file path or a DSN, which may hold a password that --help must not print (its default
+// comes from ASPGATE_DB).
+type dbFlag struct{ p *string }
+
+func (f dbFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	if u, err := url.Parse(*f.p); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return *f.p
+}
+
+func (f dbFlag) Set(v string) error {
+	*f.p = v
+	return nil
 }
