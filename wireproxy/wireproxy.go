@@ -175,6 +175,13 @@ func (p *Proxy) serveConn(c net.Conn) {
 // handle answers one request; it reports whether the connection may serve another.
 func (p *Proxy) handle(c net.Conn, req *http.Request) bool {
 	ex := &Exchange{Method: req.Method, Target: req.RequestURI, Host: req.Host, Header: req.Header.Clone(), Received: time.Now()}
+	if strings.EqualFold(req.Header.Get("Expect"), "100-continue") && req.ContentLength != 0 {
+		// The client waits for this before it sends the body we are about to read.
+		if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+			return false
+		}
+		ex.Header.Del("Expect")
+	}
 	body, whole, err := readUpTo(req.Body, p.MaxBody)
 	if err != nil {
 		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -191,7 +198,7 @@ func (p *Proxy) handle(c net.Conn, req *http.Request) bool {
 		return false
 	}
 	out.Header = req.Header.Clone()
-	for _, h := range append([]string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade"}, p.StripHeaders...) {
+	for _, h := range append([]string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade", "Expect"}, p.StripHeaders...) {
 		out.Header.Del(h)
 	}
 	out.Host = req.Host

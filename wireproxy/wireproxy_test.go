@@ -127,3 +127,30 @@ func TestUpstreamDown(t *testing.T) {
 		t.Errorf("%d %+v", res.StatusCode, got)
 	}
 }
+
+// TestExpectContinue: a client that waits for 100 Continue before its body gets it, then the answer.
+func TestExpectContinue(t *testing.T) {
+	up := rawUpstream(t, "200 OK", []byte(`{}`))
+	addr := startProxy(t, &Proxy{Upstream: up})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("%q %v", line, err)
+	}
+	br.ReadString('\n')
+	io.WriteString(conn, "{}")
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("X-Got") != "2  h" {
+		t.Errorf("%d %q", res.StatusCode, res.Header.Get("X-Got"))
+	}
+}
