@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -59,6 +60,8 @@ const (
 	headerTimeout = 10 * time.Second
 	idleTimeout   = 120 * time.Second
 	bodyTimeout   = 60 * time.Second
+	// maxHeaderBytes bounds a request's line and headers, as net/http's servers bound them.
+	maxHeaderBytes = 64 << 10
 )
 
 // NewClient is an upstream client that changes nothing: no gzip asked for, no redirect followed, no
@@ -144,7 +147,10 @@ func (p *Proxy) serveConn(c net.Conn) {
 		p.mu.Unlock()
 		c.Close()
 	}()
-	br := bufio.NewReader(c)
+	// The request line and headers may take maxHeaderBytes of the connection; the body is bounded by the
+	// upstream's own limits (it streams on past MaxBody).
+	lr := &io.LimitedReader{R: c, N: maxHeaderBytes}
+	br := bufio.NewReader(lr)
 	for {
 		p.mu.Lock()
 		closing := p.closing
@@ -159,7 +165,9 @@ func (p *Proxy) serveConn(c net.Conn) {
 			return
 		}
 		c.SetReadDeadline(time.Now().Add(headerTimeout))
+		lr.N = maxHeaderBytes
 		req, err := http.ReadRequest(br)
+		lr.N = math.MaxInt64
 		if err != nil {
 			io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 			return

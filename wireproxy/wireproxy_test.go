@@ -154,3 +154,29 @@ func TestExpectContinue(t *testing.T) {
 		t.Errorf("%d %q", res.StatusCode, res.Header.Get("X-Got"))
 	}
 }
+
+// TestHugeHeadersRefused: a request whose headers never end is refused after 64 KiB, not buffered.
+func TestHugeHeadersRefused(t *testing.T) {
+	addr := startProxy(t, &Proxy{Upstream: rawUpstream(t, "200 OK", []byte(`{}`))})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	go func() {
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: h\r\n")
+		for range 200 { // 200 KiB of headers, bounded
+			if _, err := io.WriteString(conn, "X-Pad: "+strings.Repeat("a", 1016)+"\r\n"); err != nil {
+				return
+			}
+		}
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return // the connection closed: refused as well
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Errorf("status %d", res.StatusCode)
+	}
+}
