@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -247,6 +248,17 @@ func ParseUserKey(by, value string) (UserKey, error) {
 		return UserKey{}, fmt.Errorf("account: unknown user key %q", by)
 	}
 	return UserKey{By: by, Value: value}, nil
+}
+
+// NewUID returns a random (version 4) GUID.
+func NewUID() [16]byte {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return b
 }
 
 // FormatUID writes a GUID as the customer face answers it (lower-case "D").

@@ -16,7 +16,6 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"aspgate/account"
-	"aspgate/store/sqlite"
 )
 
 // withAdmin opens the database and the server key and runs fn with the user administration.
@@ -75,7 +74,7 @@ func (c *adminCommand) userAdd(stdin io.Reader, stdout io.Writer) {
 			if err != nil {
 				return cliError(err)
 			}
-			return writeJSONLine(stdout, addedUser{ID: id, UID: sqlite.FormatUID(uid), UserName: u.UserName, Email: u.Email, Phone: u.Phone})
+			return writeJSONLine(stdout, addedUser{ID: id, UID: account.FormatUID(uid), UserName: u.UserName, Email: u.Email, Phone: u.Phone})
 		})
 	}
 }
@@ -153,7 +152,7 @@ type userView struct {
 }
 
 func viewOf(r *account.UserRecord) userView {
-	return userView{ID: r.ID, UID: sqlite.FormatUID(r.UID), UserName: r.UserName, Email: r.Email, Phone: r.Phone,
+	return userView{ID: r.ID, UID: account.FormatUID(r.UID), UserName: r.UserName, Email: r.Email, Phone: r.Phone,
 		Operator: r.OperatorID, FirstName: r.FirstName, LastName: r.LastName, Title: r.Title, Gender: r.Gender,
 		UserType: r.UserType, IsLazy: r.IsLazy, SharedDataPermission: r.SharedDataPermission,
 		PasswordScheme: r.PasswordScheme, Disabled: r.Disabled, DisabledAt: rfc3339(r.DisabledAt), TOTP: r.TOTP,

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 type tables struct{ owners, codes, changeRequests, outbox string }
@@ -71,7 +71,7 @@ func writeCode(ctx context.Context, tx pgx.Tx, t tables, userID int64, purpose, 
 // IssueDecoyCode makes IssueCode's writes on the decoy tables.
 func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account.Message) error {
 	if err := db.inTx(ctx, func(tx pgx.Tx) error {
-		return writeCode(ctx, tx, decoyTables, decoyUser(), c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, decoyMessage(msg))
+		return writeCode(ctx, tx, decoyTables, decoyUser(), c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, rules.DecoyMessage(msg))
 	}); err != nil {
 		return fmt.Errorf("store: issue decoy code: %w", err)
 	}
@@ -86,13 +86,6 @@ func (db *DB) CountDecoyAttempt(ctx context.Context, purpose string) error {
 		return fmt.Errorf("store: count decoy attempt: %w", err)
 	}
 	return nil
-}
-
-// decoyMessage is a message of the same size as msg that names no one and carries no secret.
-func decoyMessage(msg account.Message) account.Message {
-	msg.To = strings.Repeat("x", len(msg.To))
-	msg.Secret = account.NewHexID((len(msg.Secret) + 1) / 2)[:len(msg.Secret)]
-	return msg
 }
 
 // LiveCode returns the user's newest live code of a purpose.
@@ -163,7 +156,7 @@ func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest
 // IssueDecoyChangeRequest makes IssueChangeRequest's writes on the decoy tables.
 func (db *DB) IssueDecoyChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
 	if err := db.inTx(ctx, func(tx pgx.Tx) error {
-		return writeChangeRequest(ctx, tx, decoyTables, decoyUser(), r, decoyMessage(msg))
+		return writeChangeRequest(ctx, tx, decoyTables, decoyUser(), r, rules.DecoyMessage(msg))
 	}); err != nil {
 		return fmt.Errorf("store: issue decoy change request: %w", err)
 	}

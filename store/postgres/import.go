@@ -80,7 +80,7 @@ func (s *importStage) flush(ctx context.Context) error {
 // Add stages one row.
 func (s *importStage) Add(ctx context.Context, r account.ImportRow) error {
 	u := r.User
-	uid := newUID()
+	uid := account.NewUID()
 	if u.UID != nil {
 		uid = *u.UID
 	}

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 // The GCRA counters, as the SQLite store keeps them (see its limits.go): one row per (key, window) with
@@ -41,20 +41,9 @@ func limitRows(n int) string {
 	return strings.Join(rows, ", ")
 }
 
-func gcra(l account.Limit) (interval, tolerance int64) {
-	w := l.Window.Milliseconds()
-	interval = max(w/int64(l.Max), 1)
-	return interval, w - interval
-}
-
 // activeLimits keeps the limits that limit, in (key, window) order.
 func activeLimits(limits []account.Limit) []account.Limit {
-	active := limits[:0:0]
-	for _, l := range limits {
-		if l.Max > 0 {
-			active = append(active, l)
-		}
-	}
+	active := rules.Active(limits)
 	sort.SliceStable(active, func(i, j int) bool {
 		if active[i].Key != active[j].Key {
 			return active[i].Key < active[j].Key
@@ -68,32 +57,25 @@ func limitArgs(at int64, limits []account.Limit) []any {
 	args := make([]any, 0, 1+3*len(limits))
 	args = append(args, at)
 	for _, l := range limits {
-		interval, _ := gcra(l)
+		interval, _ := rules.GCRA(l)
 		args = append(args, l.Key, l.Window.Milliseconds(), at+interval)
 	}
 	return args
 }
 
-type limitKey struct {
-	key    string
-	window int64
-}
-
-func keyOf(l account.Limit) limitKey { return limitKey{l.Key, l.Window.Milliseconds()} }
-
 func queryTats(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, sql string, args []any) (map[limitKey]int64, error) {
+}, sql string, args []any) (map[rules.Key]int64, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	tats := map[limitKey]int64{}
+	tats := map[rules.Key]int64{}
 	for rows.Next() {
-		var k limitKey
+		var k rules.Key
 		var tat int64
-		if err := rows.Scan(&k.key, &k.window, &tat); err != nil {
+		if err := rows.Scan(&k.Key, &k.Window, &tat); err != nil {
 			return nil, err
 		}
 		tats[k] = tat
@@ -114,11 +96,11 @@ func (db *DB) TakeSend(ctx context.Context, now time.Time, limits []account.Limi
 		return nil, nil
 	}
 	at := ms(now)
-	if refused := db.exhausted.first(at, limits); refused != nil {
+	if refused := db.exhausted.First(at, limits); refused != nil {
 		return refused, nil
 	}
 	var refused *account.Limit
-	var tats map[limitKey]int64
+	var tats map[rules.Key]int64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		refused = nil
 		var err error
@@ -129,12 +111,12 @@ func (db *DB) TakeSend(ctx context.Context, now time.Time, limits []account.Limi
 			if limits[i].Max <= 0 {
 				continue
 			}
-			if _, took := tats[keyOf(limits[i])]; !took {
+			if _, took := tats[rules.KeyOf(limits[i])]; !took {
 				refused = &limits[i]
 				var tat int64
 				if tx.QueryRow(ctx, `SELECT tat FROM rate_limits WHERE key = $1 AND window_ms = $2`, refused.Key,
 					refused.Window.Milliseconds()).Scan(&tat) == nil {
-					tats = map[limitKey]int64{keyOf(*refused): tat}
+					tats = map[rules.Key]int64{rules.KeyOf(*refused): tat}
 				}
 				return errRefused{refused}
 			}
@@ -147,7 +129,7 @@ func (db *DB) TakeSend(ctx context.Context, now time.Time, limits []account.Limi
 	if err != nil {
 		return nil, fmt.Errorf("store: take send: %w", err)
 	}
-	db.exhausted.note(at, active, tats)
+	db.exhausted.Note(at, active, tats)
 	return refused, nil
 }
 
@@ -158,7 +140,7 @@ func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.L
 		return true, nil
 	}
 	at := ms(now)
-	if db.exhausted.first(at, active) != nil {
+	if db.exhausted.First(at, active) != nil {
 		return false, nil
 	}
 	terms := make([]string, len(active))
@@ -171,10 +153,10 @@ func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.L
 	if err != nil {
 		return false, fmt.Errorf("store: limits: %w", err)
 	}
-	db.exhausted.note(at, active, tats)
+	db.exhausted.Note(at, active, tats)
 	for _, l := range active {
-		if tat, ok := tats[keyOf(l)]; ok {
-			if _, tolerance := gcra(l); tat-at > tolerance {
+		if tat, ok := tats[rules.KeyOf(l)]; ok {
+			if _, tolerance := rules.GCRA(l); tat-at > tolerance {
 				return false, nil
 			}
 		}
@@ -193,61 +175,6 @@ func (db *DB) ChargeLimits(ctx context.Context, now time.Time, limits []account.
 	if err != nil {
 		return fmt.Errorf("store: limits: %w", err)
 	}
-	db.exhausted.note(at, active, tats)
+	db.exhausted.Note(at, active, tats)
 	return nil
-}
-
-// exhaustedLimits remembers, per process, counters that cannot admit an event before a time: a refusal
-// is then answered from memory. Another gateway's takes only make a counter fuller, so a counter known
-// to be full stays full at least that long.
-type exhaustedLimits struct {
-	mu    sync.Mutex
-	until map[limitKey]int64
-}
-
-const maxExhausted = 100_000
-
-func (e *exhaustedLimits) first(at int64, limits []account.Limit) *account.Limit {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i := range limits {
-		if limits[i].Max <= 0 {
-			continue
-		}
-		if u, ok := e.until[keyOf(limits[i])]; ok {
-			if at < u {
-				return &limits[i]
-			}
-			delete(e.until, keyOf(limits[i]))
-		}
-	}
-	return nil
-}
-
-func (e *exhaustedLimits) note(at int64, limits []account.Limit, tats map[limitKey]int64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, l := range limits {
-		tat, ok := tats[keyOf(l)]
-		if !ok {
-			continue
-		}
-		_, tolerance := gcra(l)
-		if until := tat - tolerance; until > at {
-			if e.until == nil {
-				e.until = make(map[limitKey]int64)
-			}
-			if len(e.until) >= maxExhausted {
-				for k, u := range e.until {
-					if u <= at {
-						delete(e.until, k)
-					}
-				}
-				if len(e.until) >= maxExhausted {
-					return
-				}
-			}
-			e.until[keyOf(l)] = until
-		}
-	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 // Options are the engine's settings.
@@ -45,7 +46,7 @@ type DB struct {
 	now       func() time.Time
 	onEnqueue func()
 	lease     time.Duration
-	exhausted exhaustedLimits
+	exhausted rules.Exhausted
 	stop      context.CancelFunc
 	done      chan struct{}
 }
@@ -305,17 +306,6 @@ func str(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-// newUID returns a random (version 4) GUID.
-func newUID() [16]byte {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return b
 }
 
 // Migrations lists the applied migrations, oldest first.

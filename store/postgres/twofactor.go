@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 var _ account.TwoFactorStore = (*DB)(nil)
@@ -303,20 +302,10 @@ func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule
 		if blocked > at {
 			return nil
 		}
-		var recent []int64
-		for _, t := range parseTimes(list) {
-			if t > at-rule.Period.Milliseconds() {
-				recent = append(recent, t)
-			}
-		}
-		recent = append(recent, at)
-		blocked, allowed = 0, true
-		if len(recent) > rule.Attempts {
-			blocked, allowed, recent = at+rule.Block.Milliseconds(), false, nil
-		}
-		expires := max(at+rule.Period.Milliseconds(), blocked)
+		attempts, blockedUntil, expires, ok := rules.SignInAttempt(list, at, rule)
+		allowed = ok
 		_, err := tx.Exec(ctx, `UPDATE signin_guard SET attempts = $1, blocked_until = $2, expires_at = $3 WHERE key = $4`,
-			formatTimes(recent), blocked, expires, key)
+			attempts, blockedUntil, expires, key)
 		return err
 	})
 	if err != nil {
@@ -339,42 +328,17 @@ func (db *DB) SignInSucceeded(ctx context.Context, key string, now time.Time, ru
 		if err != nil {
 			return err
 		}
-		times := parseTimes(list)
-		if len(times) == 0 {
+		rest, ok := rules.SignInSucceeded(list)
+		if !ok {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE signin_guard SET attempts = $1 WHERE key = $2`, formatTimes(times[:len(times)-1]), key)
+		_, err = tx.Exec(ctx, `UPDATE signin_guard SET attempts = $1 WHERE key = $2`, rest, key)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: sign-in guard: %w", err)
 	}
 	return nil
-}
-
-func parseTimes(s string) []int64 {
-	if s == "" {
-		return nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]int64, 0, len(parts))
-	for _, p := range parts {
-		if v, err := strconv.ParseInt(p, 10, 64); err == nil {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func formatTimes(ts []int64) string {
-	var b strings.Builder
-	for i, t := range ts {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatInt(t, 10))
-	}
-	return b.String()
 }
 
 // PruneLimits removes spent counters and stale sign-in guards, up to n of each.

@@ -130,7 +130,7 @@ func (db *DB) AddUser(ctx context.Context, u account.NewUser) (int64, [16]byte, 
 	if u.UserName == "" || u.Email == "" || u.PasswordHash == "" {
 		return 0, [16]byte{}, errors.New("store: a user needs a user name, an e-mail and a password hash")
 	}
-	uid := newUID()
+	uid := account.NewUID()
 	if u.UID != nil {
 		uid = *u.UID
 	}

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 // IssueCode stores a new code, marks the user's earlier live codes of the same purpose superseded and
@@ -63,7 +63,7 @@ func writeCode(ctx context.Context, tx *sql.Tx, t tables, userID int64, purpose,
 // account; the message keeps no address and no secret.
 func (db *DB) IssueDecoyCode(ctx context.Context, c account.NewCode, msg account.Message) error {
 	if err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return writeCode(ctx, tx, decoyTables, decoyUser, c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, decoyMessage(msg))
+		return writeCode(ctx, tx, decoyTables, decoyUser, c.Purpose, "", c.MAC, c.CreatedAt, c.ExpiresAt, rules.DecoyMessage(msg))
 	}); err != nil {
 		return fmt.Errorf("store: issue decoy code: %w", err)
 	}
@@ -86,13 +86,6 @@ func (db *DB) CountDecoyAttempt(ctx context.Context, purpose string) error {
 		return fmt.Errorf("store: count decoy attempt: %w", err)
 	}
 	return nil
-}
-
-// decoyMessage is msg without its address and secret: the same lengths, other bytes.
-func decoyMessage(msg account.Message) account.Message {
-	msg.To = strings.Repeat("x", len(msg.To))
-	msg.Secret = account.NewHexID((len(msg.Secret) + 1) / 2)[:len(msg.Secret)]
-	return msg
 }
 
 // LiveCode returns the user's newest code of a purpose that is neither used nor superseded; expiry and
@@ -177,7 +170,7 @@ func (db *DB) IssueChangeRequest(ctx context.Context, r account.NewChangeRequest
 // IssueDecoyChangeRequest makes IssueChangeRequest's writes on the decoy tables, for an unknown account.
 func (db *DB) IssueDecoyChangeRequest(ctx context.Context, r account.NewChangeRequest, msg account.Message) error {
 	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return writeChangeRequest(ctx, tx, decoyTables, decoyUser, r, decoyMessage(msg))
+		return writeChangeRequest(ctx, tx, decoyTables, decoyUser, r, rules.DecoyMessage(msg))
 	})
 	if err != nil {
 		return fmt.Errorf("store: issue decoy change request: %w", err)

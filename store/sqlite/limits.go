@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 // The GCRA counters (table rate_limits, migration 0004): one row per (key, window) holding the theoretical
@@ -77,31 +78,13 @@ func (c *sqlCache) get(k int, build func() string) string {
 	return s.(string)
 }
 
-// gcra returns a limit's emission interval and tolerance in milliseconds.
-func gcra(l account.Limit) (interval, tolerance int64) {
-	w := l.Window.Milliseconds()
-	interval = max(w/int64(l.Max), 1)
-	return interval, w - interval
-}
-
-// activeLimits drops the limits that do not limit (Max <= 0).
-func activeLimits(limits []account.Limit) []account.Limit {
-	active := limits[:0:0]
-	for _, l := range limits {
-		if l.Max > 0 {
-			active = append(active, l)
-		}
-	}
-	return active
-}
-
 // limitArgs are the arguments of limitTake and limitCharge: now, then each limit's key, window and
 // now + interval.
 func limitArgs(at int64, limits []account.Limit) []any {
 	args := make([]any, 0, 1+3*len(limits))
 	args = append(args, at)
 	for _, l := range limits {
-		interval, _ := gcra(l)
+		interval, _ := rules.GCRA(l)
 		args = append(args, l.Key, l.Window.Milliseconds(), at+interval)
 	}
 	return args
@@ -109,31 +92,31 @@ func limitArgs(at int64, limits []account.Limit) []any {
 
 // TakeSend checks every limit and, when each admits one more event, records it against all of them, in
 // one transaction; otherwise it records nothing and returns the first limit that refused. A limit with
-// Max <= 0 does not limit. A limit known to be exhausted (see exhausted) refuses from memory, without a
+// Max <= 0 does not limit. A limit known to be exhausted (rules.Exhausted) refuses from memory, without a
 // query; otherwise the write checks every limit in the statement that records the event (limitTake).
 func (db *DB) TakeSend(ctx context.Context, now time.Time, limits []account.Limit) (*account.Limit, error) {
-	active := activeLimits(limits)
+	active := rules.Active(limits)
 	if len(active) == 0 {
 		return nil, nil
 	}
 	at := ms(now)
-	if refused := db.exhausted.first(at, active); refused != nil {
+	if refused := db.exhausted.First(at, active); refused != nil {
 		return refused, nil
 	}
 	var refused *account.Limit
-	var tats map[limitKey]int64
+	var tats map[rules.Key]int64
 	err := db.inWriteRollback(ctx, func(ctx context.Context, tx *sql.Tx) (bool, error) {
 		var err error
 		if tats, err = queryTats(ctx, tx, limitTake(len(active)), limitArgs(at, active)); err != nil {
 			return false, err
 		}
 		for i := range active {
-			if _, took := tats[keyOf(active[i])]; !took {
+			if _, took := tats[rules.KeyOf(active[i])]; !took {
 				refused = &active[i]
 				// Read the counter that refused, to know how long it stays exhausted.
 				var tat int64
 				if err := tx.QueryRowContext(ctx, limitRead(1), refused.Key, refused.Window.Milliseconds()).Scan(new(string), new(int64), &tat); err == nil {
-					tats = map[limitKey]int64{keyOf(*refused): tat}
+					tats = map[rules.Key]int64{rules.KeyOf(*refused): tat}
 				}
 				return false, nil // roll back what the other limits took
 			}
@@ -143,22 +126,22 @@ func (db *DB) TakeSend(ctx context.Context, now time.Time, limits []account.Limi
 	if err != nil {
 		return nil, fmt.Errorf("store: take send: %w", err)
 	}
-	db.exhausted.note(at, active, tats)
+	db.exhausted.Note(at, active, tats)
 	return refused, nil
 }
 
 // queryTats runs a statement that returns (key, window_ms, tat) rows.
-func queryTats(ctx context.Context, tx reader, q string, args []any) (map[limitKey]int64, error) {
+func queryTats(ctx context.Context, tx reader, q string, args []any) (map[rules.Key]int64, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	tats := make(map[limitKey]int64, 4)
+	tats := make(map[rules.Key]int64, 4)
 	for rows.Next() {
-		var k limitKey
+		var k rules.Key
 		var tat int64
-		if err := rows.Scan(&k.key, &k.window, &tat); err != nil {
+		if err := rows.Scan(&k.Key, &k.Window, &tat); err != nil {
 			return nil, err
 		}
 		tats[k] = tat
@@ -166,25 +149,18 @@ func queryTats(ctx context.Context, tx reader, q string, args []any) (map[limitK
 	return tats, rows.Err()
 }
 
-type limitKey struct {
-	key    string
-	window int64
-}
-
-func keyOf(l account.Limit) limitKey { return limitKey{l.Key, l.Window.Milliseconds()} }
-
 // LimitAllows reports whether one more event fits every limit (a limit with Max <= 0 never limits),
 // reading only: from memory for a limit known to be exhausted, else from the counters.
 func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.Limit) (bool, error) {
-	active := activeLimits(limits)
+	active := rules.Active(limits)
 	if len(active) == 0 {
 		return true, nil
 	}
 	at := ms(now)
-	if db.exhausted.first(at, active) != nil {
+	if db.exhausted.First(at, active) != nil {
 		return false, nil
 	}
-	var tats map[limitKey]int64
+	var tats map[rules.Key]int64
 	err := db.inRead(ctx, func(tx reader) error {
 		args := make([]any, 0, 2*len(active))
 		for _, l := range active {
@@ -197,10 +173,10 @@ func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.L
 	if err != nil {
 		return false, fmt.Errorf("store: limits: %w", err)
 	}
-	db.exhausted.note(at, active, tats)
+	db.exhausted.Note(at, active, tats)
 	for _, l := range active {
-		if tat, ok := tats[keyOf(l)]; ok {
-			if _, tolerance := gcra(l); tat-at > tolerance {
+		if tat, ok := tats[rules.KeyOf(l)]; ok {
+			if _, tolerance := rules.GCRA(l); tat-at > tolerance {
 				return false, nil
 			}
 		}
@@ -210,12 +186,12 @@ func (db *DB) LimitAllows(ctx context.Context, now time.Time, limits []account.L
 
 // ChargeLimits records one event against every limit, in one transaction.
 func (db *DB) ChargeLimits(ctx context.Context, now time.Time, limits []account.Limit) error {
-	active := activeLimits(limits)
+	active := rules.Active(limits)
 	if len(active) == 0 {
 		return nil
 	}
 	at := ms(now)
-	var tats map[limitKey]int64
+	var tats map[rules.Key]int64
 	err := db.inWrite(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		tats, err = queryTats(ctx, tx, limitCharge(len(active)), limitArgs(at, active))
@@ -224,66 +200,8 @@ func (db *DB) ChargeLimits(ctx context.Context, now time.Time, limits []account.
 	if err != nil {
 		return fmt.Errorf("store: limits: %w", err)
 	}
-	db.exhausted.note(at, active, tats)
+	db.exhausted.Note(at, active, tats)
 	return nil
-}
-
-// exhaustedLimits remembers, per counter, until when it admits no event: a counter whose tat is past
-// now + tolerance refuses until tat - tolerance, and no writer (in this process or another) can bring
-// that time forward, only push it back. So a refusal known here is answered without a query, and an
-// attacker hammering a spent budget costs no database work and never waits for the writer. Only the
-// first check of a counter that another process spent goes to the database.
-type exhaustedLimits struct {
-	mu    sync.Mutex
-	until map[limitKey]int64 // ms
-}
-
-// maxExhausted bounds the memory; past it, expired entries are swept, and if that is not enough a
-// counter is simply not remembered (the database still refuses it).
-const maxExhausted = 100_000
-
-// first returns the first limit known to refuse at at.
-func (e *exhaustedLimits) first(at int64, limits []account.Limit) *account.Limit {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i := range limits {
-		if u, ok := e.until[keyOf(limits[i])]; ok {
-			if at < u {
-				return &limits[i]
-			}
-			delete(e.until, keyOf(limits[i]))
-		}
-	}
-	return nil
-}
-
-// note remembers the counters among tats that refuse after at.
-func (e *exhaustedLimits) note(at int64, limits []account.Limit, tats map[limitKey]int64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, l := range limits {
-		tat, ok := tats[keyOf(l)]
-		if !ok {
-			continue
-		}
-		_, tolerance := gcra(l)
-		if until := tat - tolerance; until > at {
-			if e.until == nil {
-				e.until = make(map[limitKey]int64)
-			}
-			if len(e.until) >= maxExhausted {
-				for k, u := range e.until {
-					if u <= at {
-						delete(e.until, k)
-					}
-				}
-				if len(e.until) >= maxExhausted {
-					return
-				}
-			}
-			e.until[keyOf(l)] = until
-		}
-	}
 }
 
 // PruneLimits removes up to n counters and sign-in guards that say nothing any more at now (the

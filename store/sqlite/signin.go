@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 // SignInAttempt is ONLYOFFICE's BruteForceLoginManager.Increment for key (see account.TwoFactorStore). A
@@ -40,21 +39,12 @@ func (db *DB) SignInAttempt(ctx context.Context, key string, now time.Time, rule
 		if blocked > at {
 			return nil
 		}
-		var recent []int64
-		for _, t := range parseTimes(list) {
-			if t > at-rule.Period.Milliseconds() {
-				recent = append(recent, t)
-			}
-		}
-		recent = append(recent, at)
-		blocked, allowed = 0, true
-		if len(recent) > rule.Attempts {
-			blocked, allowed, recent = at+rule.Block.Milliseconds(), false, nil
-		}
-		expires := max(at+rule.Period.Milliseconds(), blocked)
+		var attempts string
+		var expires int64
+		attempts, blocked, expires, allowed = rules.SignInAttempt(list, at, rule)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO signin_guard (key, attempts, blocked_until, expires_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts, blocked_until = excluded.blocked_until,
-				expires_at = excluded.expires_at`, key, formatTimes(recent), blocked, expires); err != nil {
+				expires_at = excluded.expires_at`, key, attempts, blocked, expires); err != nil {
 			return err
 		}
 		return nil // stale guards go in the maintenance loop's PruneLimits
@@ -79,40 +69,15 @@ func (db *DB) SignInSucceeded(ctx context.Context, key string, now time.Time, ru
 		if err != nil {
 			return err
 		}
-		times := parseTimes(list)
-		if len(times) == 0 {
+		rest, ok := rules.SignInSucceeded(list)
+		if !ok {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE signin_guard SET attempts = ? WHERE key = ?`, formatTimes(times[:len(times)-1]), key)
+		_, err = tx.ExecContext(ctx, `UPDATE signin_guard SET attempts = ? WHERE key = ?`, rest, key)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: sign-in guard: %w", err)
 	}
 	return nil
-}
-
-func parseTimes(s string) []int64 {
-	if s == "" {
-		return nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]int64, 0, len(parts))
-	for _, p := range parts {
-		if v, err := strconv.ParseInt(p, 10, 64); err == nil {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func formatTimes(ts []int64) string {
-	var b strings.Builder
-	for i, t := range ts {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatInt(t, 10))
-	}
-	return b.String()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"aspgate/account"
+	"aspgate/store/internal/rules"
 )
 
 var _ account.Store = (*DB)(nil)
@@ -57,7 +58,7 @@ type DB struct {
 	observeTx    func(write bool, d time.Duration)
 	batch        *batcher
 	checkpointer *checkpointer
-	exhausted    exhaustedLimits
+	exhausted    rules.Exhausted
 }
 
 // Open opens (creating it when missing) the database file at path and applies the pending migrations.

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -175,15 +174,7 @@ func (db *DB) AddOperator(ctx context.Context, id int64, name string) error {
 }
 
 // NewUID returns a random (version 4) GUID.
-func NewUID() [16]byte {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	return b
-}
+func NewUID() [16]byte { return account.NewUID() }
 
 // FormatUID writes a GUID as .NET's Guid.ToString("D") does, in lower case: the bytes in order, as
 // 8-4-4-4-12 hex digits. (The bytes are in textual order, not .NET's mixed-endian ToByteArray order.)
