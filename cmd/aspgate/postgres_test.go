@@ -1,58 +1,17 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"aspgate/store/postgres/pgtest"
 )
 
-// The PostgreSQL side of the end-to-end tests: the server of $ASPGATE_TEST_POSTGRES (make test starts a
-// throwaway cluster), a fresh database per server. Without it they skip, unless $ASPGATE_REQUIRE_POSTGRES.
-func pgServer(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("ASPGATE_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("ASPGATE_REQUIRE_POSTGRES") != "" {
-			t.Fatal("ASPGATE_REQUIRE_POSTGRES is set but ASPGATE_TEST_POSTGRES is not")
-		}
-		t.Skip("no PostgreSQL: set ASPGATE_TEST_POSTGRES to a DSN that may create databases (make test starts a cluster)")
-	}
-	return dsn
-}
+// The PostgreSQL side of the end-to-end tests: a fresh database per server (pgtest).
+func pgServer(t *testing.T) string { return pgtest.Server(t) }
 
-var pgSeq atomic.Int64
-
-// pgDatabase creates an empty database, dropped when the test ends, and returns its DSN.
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	server := pgServer(t)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("aspgate_e2e_%d_%d", os.Getpid(), pgSeq.Add(1))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), server); err == nil {
-			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(server)
-	u.Path = "/" + name
-	return u.String()
-}
+func pgDatabase(t *testing.T) string { return pgtest.Database(t, "aspgate_e2e") }
 
 // onPostgres makes the rest of the test's servers and commands use a fresh PostgreSQL database with a key
 // file and a dev inbox of their own (the environment the flags default to).

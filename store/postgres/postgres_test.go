@@ -2,64 +2,16 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"aspgate/account"
 	"aspgate/store/postgres"
+	"aspgate/store/postgres/pgtest"
 	"aspgate/store/storetest"
 )
 
-// The tests run against the PostgreSQL server of $ASPGATE_TEST_POSTGRES (a DSN whose user may create
-// databases: `make test` starts a throwaway cluster and sets it); each test gets a database of its own.
-// Without it they skip, saying so — unless $ASPGATE_REQUIRE_POSTGRES is set, as make test sets it.
-func serverDSN(t *testing.T) string {
-	dsn := os.Getenv("ASPGATE_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("ASPGATE_REQUIRE_POSTGRES") != "" {
-			t.Fatal("ASPGATE_REQUIRE_POSTGRES is set but ASPGATE_TEST_POSTGRES is not")
-		}
-		t.Skip("no PostgreSQL: set ASPGATE_TEST_POSTGRES to a DSN that may create databases (make test starts a cluster)")
-	}
-	return dsn
-}
-
-var dbSeq atomic.Int64
-
-// freshDatabase creates an empty database and returns its DSN; it is dropped when the test ends.
-func freshDatabase(t *testing.T) string {
-	t.Helper()
-	server := serverDSN(t)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("aspgate_test_%d_%d", os.Getpid(), dbSeq.Add(1))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), server)
-		if err == nil {
-			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+func freshDatabase(t *testing.T) string { return pgtest.Database(t, "aspgate_test") }
 
 func open(t *testing.T, dsn string) *postgres.DB {
 	t.Helper()
