@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -171,7 +170,6 @@ func (s *Shadow) compare(ex *wireproxy.Exchange) {
 		go func() { defer wg.Done(); sec, secErr = s.mirror(s.cfg.Secondary, ex) }()
 	}
 	wg.Wait()
-	request := describe(ex)
 	var learned, found []Finding
 	if s.cfg.Secondary != "" && secErr == nil {
 		for _, d := range wirediff.Compare(primary, sec) {
@@ -186,13 +184,13 @@ func (s *Shadow) compare(ex *wireproxy.Exchange) {
 	totals := map[string]int{"compared": 1}
 	result := "agree"
 	if candErr != nil {
-		found = append(found, Finding{Endpoint: endpoint, Path: "candidate", Kind: "unreachable", Example: "candidate: " + candErr.Error(), Request: request})
+		found = append(found, Finding{Endpoint: endpoint, Path: "candidate", Kind: "unreachable", Example: "candidate: " + candErr.Error()})
 		totals["candidate_errors"] = 1
 		result = "candidate_error"
 	} else {
 		regressions, noisy := 0, 0
 		for _, d := range wirediff.Compare(primary, cand) {
-			found = append(found, Finding{Endpoint: endpoint, Path: d.Path, Kind: d.Kind, Example: d.String(), Request: request})
+			found = append(found, Finding{Endpoint: endpoint, Path: d.Path, Kind: d.Kind, Example: d.String()})
 			s.mu.Lock()
 			isNoise := s.noise[noiseKey(endpoint, d.Path, d.Kind)]
 			s.mu.Unlock()
@@ -209,6 +207,13 @@ func (s *Shadow) compare(ex *wireproxy.Exchange) {
 			result = "regression"
 		case noisy > 0:
 			result = "noise"
+		}
+	}
+	if len(found) > 0 {
+		// Only a difference keeps its request (redacted): an agreeing one costs no redaction.
+		request := describe(ex)
+		for i := range found {
+			found[i].Request = request
 		}
 	}
 	totals[result] = 1
@@ -240,17 +245,7 @@ func (s *Shadow) mirror(base string, ex *wireproxy.Exchange) (wirediff.Answer, e
 	}
 	req.Header.Set(MirrorHeader, "1")
 	req.Host = ex.Host
-	res, err := s.client.Do(req)
-	if err != nil {
-		return wirediff.Answer{}, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, s.cfg.MaxBody+1))
-	if err != nil {
-		return wirediff.Answer{}, err
-	}
-	_, reason, _ := strings.Cut(res.Status, " ")
-	return wirediff.Answer{Status: res.StatusCode, Reason: reason, Header: res.Header, Body: body}, nil
+	return wirediff.Fetch(s.client, req, s.cfg.MaxBody+1)
 }
 
 // describe is the request as a report shows it, its secrets redacted.

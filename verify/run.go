@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -178,17 +177,7 @@ func send(ctx context.Context, client *http.Client, base, host string, c Case) (
 		}
 		req.Header.Add(h[0], h[1])
 	}
-	res, err := client.Do(req)
-	if err != nil {
-		return wirediff.Answer{}, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, MaxAnswer))
-	if err != nil {
-		return wirediff.Answer{}, err
-	}
-	_, reason, _ := strings.Cut(res.Status, " ")
-	return wirediff.Answer{Status: res.StatusCode, Reason: reason, Header: res.Header, Body: body}, nil
+	return wirediff.Fetch(client, req, MaxAnswer)
 }
 
 // reachedAction tells, from the reference's answer, whether the request reached the service's action:

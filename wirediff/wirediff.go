@@ -9,6 +9,7 @@ package wirediff
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -147,4 +148,20 @@ func decodeText(contentType string, b []byte) []byte {
 		}
 	}
 	return []byte(string(utf16.Decode(u)))
+}
+
+// Fetch sends req and reads the answer as Compare takes it: status, reason phrase, headers, and the body
+// up to limit bytes.
+func Fetch(client *http.Client, req *http.Request, limit int64) (Answer, error) {
+	res, err := client.Do(req)
+	if err != nil {
+		return Answer{}, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, limit))
+	if err != nil {
+		return Answer{}, err
+	}
+	_, reason, _ := strings.Cut(res.Status, " ")
+	return Answer{Status: res.StatusCode, Reason: reason, Header: res.Header, Body: body}, nil
 }
