@@ -395,7 +395,7 @@ func (c *adminCommand) outboxSendOnce(stdout io.Writer) {
 			return err
 		}
 		return c.withStore(ctx, func(db engine) error {
-			disp.Outbox = db
+			disp.Outbox, disp.LockPath = db, db.DispatchLockPath()
 			r, err := disp.SendOnce(ctx)
 			if errors.Is(err, delivery.ErrLocked) {
 				return errors.New("a running server is dispatching this outbox (start it with --dispatch=false to use send-once)")

@@ -16,7 +16,7 @@ import (
 // Suffixes of the files kept next to the database.
 const (
 	inboxSuffix    = ".inbox.jsonl"   // the dev inbox
-	dispatchSuffix = ".dispatch.lock" // the dispatch lock
+	dispatchSuffix = ".dispatch.lock" // the SQLite engine's dispatch lock beside the database (gitignored)
 )
 
 // deliveryFlags are the settings of message delivery, which serve and outbox send-once take. Flags that
@@ -112,7 +112,7 @@ func (d *deliveryFlags) dispatcher(dbPath string, log *slog.Logger) (*delivery.D
 	inboxPath := devInboxPath(dbPath, d.inbox)
 	var inbox delivery.Sender = delivery.NewInbox(inboxPath)
 	disp := &delivery.Dispatcher{
-		Templates: tpl, Email: inbox, SMS: inbox, LockPath: dispatchLockPath(dbPath),
+		Templates: tpl, Email: inbox, SMS: inbox, // LockPath: the engine's, set once it is open
 		MaxAttempts: d.maxAttempts, BackoffBase: d.backoff, BackoffMax: d.backoffMax, Poll: d.poll,
 		SendTimeout: d.sendTimeout, Concurrency: d.concurrency, Retention: d.retention, Log: log,
 	}

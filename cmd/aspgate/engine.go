@@ -30,6 +30,8 @@ type engine interface {
 	OutboxBacklog(ctx context.Context) (int, time.Time, error)
 	Migrations(ctx context.Context) ([]account.Migration, error)
 	Ready(ctx context.Context) error
+	// DispatchLockPath is the lock a dispatcher takes ("" for none: the engine's claims keep several apart).
+	DispatchLockPath() string
 	Close() error
 }
 
@@ -102,15 +104,6 @@ func engineName(e engine, db string) string {
 		return pg.Name()
 	}
 	return db
-}
-
-// dispatchLockPath is the dispatch lock of an engine: SQLite's file lock beside the database (one
-// dispatcher per file); none for PostgreSQL, where dispatchers claim with SKIP LOCKED and may run side by side.
-func dispatchLockPath(db string) string {
-	if postgres.IsDSN(db) {
-		return ""
-	}
-	return db + dispatchSuffix
 }
 
 const defaultConnectTimeout = 10 * time.Second

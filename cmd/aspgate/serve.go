@@ -391,7 +391,7 @@ func buildServer(ctx context.Context, cfg serveConfig, logOut *bufferedLog) (*se
 	}
 	s.db = db
 	if disp != nil {
-		disp.Outbox = db
+		disp.Outbox, disp.LockPath = db, db.DispatchLockPath()
 		s.disp = disp
 		m.WatchDelivery(func() (uint64, uint64, uint64) { st := disp.Stats(); return st.Sent, st.Failed, st.Dead })
 	}

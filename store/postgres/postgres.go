@@ -352,6 +352,10 @@ func (db *DB) CheckServerKey(ctx context.Context, fingerprint []byte) error {
 // server runs; secrets are erased in place by the same UPDATEs as on SQLite.
 func (db *DB) Scrub(ctx context.Context) error { return nil }
 
+// DispatchLockPath is "": dispatchers of a PostgreSQL database claim with FOR UPDATE SKIP LOCKED and run
+// side by side, one per gateway, without a lock.
+func (db *DB) DispatchLockPath() string { return "" }
+
 // Name describes the database for the log, without a password.
 func (db *DB) Name() string {
 	c := db.pool.Config().ConnConfig

@@ -218,6 +218,10 @@ func dsn(path string, params url.Values) string {
 	return "file:" + p + "?" + params.Encode()
 }
 
+// DispatchLockPath is the file lock a dispatcher of this database takes (delivery.Lock): SQLite has one
+// writer, and one dispatcher per database file.
+func (db *DB) DispatchLockPath() string { return db.path + ".dispatch.lock" }
+
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
