@@ -288,6 +288,19 @@ func (s *Site) render(title string, t *template.Template, data any) Page {
 	return Page{Status: 200, Body: bytes.ReplaceAll(out.Bytes(), []byte("\n"), []byte("\r\n"))}
 }
 
+// homeTop opens the API, model and not-found pages: the stylesheet and the link home (Api.cshtml and
+// ResourceModel.cshtml begin alike).
+const homeTop = `<link type="text/css" href="/Areas/HelpPage/HelpPage.css" rel="stylesheet" />
+<div id="body" class="help-page">
+    <section class="featured">
+        <div class="content-wrapper">
+            <p>
+                <a href="/Help">Help Page Home</a>
+            </p>
+        </div>
+    </section>
+`
+
 // The views: _Layout.cshtml, Index.cshtml with ApiGroup.cshtml, Api.cshtml with HelpPageApiModel.cshtml,
 // Parameters.cshtml and Samples.cshtml, ResourceModel.cshtml with the model display templates; their
 // output with Razor's indentation, LF here (CRLF on the wire).
@@ -379,16 +392,7 @@ var (
 
 	apiTmpl = template.Must(template.New("api").Funcs(funcs).Parse(paramsTmpl + `
 
-<link type="text/css" href="/Areas/HelpPage/HelpPage.css" rel="stylesheet" />
-<div id="body" class="help-page">
-    <section class="featured">
-        <div class="content-wrapper">
-            <p>
-                <a href="/Help">Help Page Home</a>
-            </p>
-        </div>
-    </section>
-    <section class="content-wrapper main-content clear-fix">
+` + homeTop + `    <section class="content-wrapper main-content clear-fix">
         
 <h1>{{enc .Route.Method}} {{enc .Route.Path}}</h1>
 <div>
@@ -422,16 +426,7 @@ var (
 </div>
 `))
 
-	modelTmpl = template.Must(template.New("model").Funcs(funcs).Parse(paramsTmpl + `<link type="text/css" href="/Areas/HelpPage/HelpPage.css" rel="stylesheet" />
-<div id="body" class="help-page">
-    <section class="featured">
-        <div class="content-wrapper">
-            <p>
-                <a href="/Help">Help Page Home</a>
-            </p>
-        </div>
-    </section>
-    <h1>{{enc .Name}}</h1>
+	modelTmpl = template.Must(template.New("model").Funcs(funcs).Parse(paramsTmpl + homeTop + `    <h1>{{enc .Name}}</h1>
     <p>{{enc .Doc}}</p>
     <section class="content-wrapper main-content clear-fix">
 {{if .Enum}}        <p>Possible enumeration values:</p>
@@ -458,16 +453,7 @@ var (
 </div>
 `))
 
-	notFoundTmpl = template.Must(template.New("notfound").Funcs(funcs).Parse(`<link type="text/css" href="/Areas/HelpPage/HelpPage.css" rel="stylesheet" />
-<div id="body" class="help-page">
-    <section class="featured">
-        <div class="content-wrapper">
-            <p>
-                <a href="/Help">Help Page Home</a>
-            </p>
-        </div>
-    </section>
-    <section class="content-wrapper main-content clear-fix">
+	notFoundTmpl = template.Must(template.New("notfound").Funcs(funcs).Parse(homeTop + `    <section class="content-wrapper main-content clear-fix">
         <h1>Not found</h1>
         <p>{{enc .}}</p>
     </section>
