@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -47,9 +46,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 0 {
 		return usageErr("unexpected arguments " + strings.Join(fs.Args(), " "))
 	}
-	u, err := url.Parse(*target)
-	if *target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return usageErr("--target must be an http(s) URL without a path, e.g. http://127.0.0.1:8080")
+	if err := checkUpstream("--target", *target); err != nil {
+		return usageErr(err.Error())
 	}
 	app, ok := contracts.LookupApp(*appID)
 	if !ok {
@@ -57,6 +55,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var err error
 	cfg := verify.Config{App: app, Target: strings.TrimSuffix(*target, "/"), AllowWrites: *allowWrites, Host: *host}
 	if *casesDir != "" {
 		if cfg.Cases, err = verify.LoadCases(*casesDir, app); err != nil {
